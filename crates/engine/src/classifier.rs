@@ -1,0 +1,302 @@
+//! A tokenizer and a model together: text in, logits, probabilities and a label out.
+//! This is what the CLI, the web worker and the tests all call.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::Weights;
+use crate::config::Config;
+use crate::metrics;
+use crate::models::distilbert::{DistilBertForSequenceClassification, LinearInfo};
+use crate::quant::Scheme;
+use crate::tokenize::{Encoding, TextEncoder};
+use crate::{Error, Result};
+
+/// A tokenizer file: `tokenizer.json`, or a BERT `vocab.txt`.
+#[derive(Clone, Debug)]
+pub enum TokenizerFile {
+    /// Contents of `tokenizer.json`.
+    Json(Vec<u8>),
+    /// Contents of `vocab.txt`.
+    Vocab(Vec<u8>),
+}
+
+/// The files of a Hugging Face model, as bytes: the engine never touches disk or network.
+#[derive(Clone, Debug)]
+pub struct ModelFiles {
+    /// Contents of `config.json`.
+    pub config: Vec<u8>,
+    /// The tokenizer.
+    pub tokenizer: TokenizerFile,
+    /// Contents of `model.safetensors`.
+    pub weights: Vec<u8>,
+}
+
+/// The result of classifying one text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Raw scores, one per class.
+    pub logits: Vec<f32>,
+    /// Softmax of the logits.
+    pub probabilities: Vec<f32>,
+    /// Index of the largest logit.
+    pub label_id: usize,
+    /// Its name from `id2label`.
+    pub label: String,
+    /// Tokens fed to the model, [CLS] and [SEP] included.
+    pub tokens: usize,
+    /// Whether the text was cut to the model's maximum length.
+    pub truncated: bool,
+}
+
+/// Bytes of a model as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSize {
+    /// Everything.
+    pub total_bytes: u64,
+    /// The Linear layers, in the model's scheme.
+    pub linear_bytes: u64,
+    /// What stays f32 in every scheme: embeddings and LayerNorms.
+    pub float_bytes: u64,
+}
+
+/// The shape of a loaded model, for display.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Transformer blocks.
+    pub layers: usize,
+    /// Hidden width.
+    pub dim: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Feed-forward width.
+    pub hidden_dim: usize,
+    /// Vocabulary rows.
+    pub vocab_size: usize,
+    /// Longest input in tokens.
+    pub max_positions: usize,
+    /// Number of weights.
+    pub parameters: u64,
+    /// Class names.
+    pub labels: Vec<String>,
+}
+
+/// A DistilBERT sequence classifier, f32 or quantized. Cheap to clone.
+#[derive(Clone)]
+pub struct Classifier {
+    encoder: Arc<TextEncoder>,
+    model: Arc<DistilBertForSequenceClassification>,
+    config: Arc<Config>,
+    labels: Arc<Vec<String>>,
+    scheme: Scheme,
+}
+
+impl Classifier {
+    /// Loads an f32 classifier. BERT checkpoints are converted on load.
+    pub fn load(files: &ModelFiles) -> Result<Self> {
+        Self::load_with_head(files, None)
+    }
+
+    /// Loads an f32 classifier whose head (`pre_classifier.*`, `classifier.*`) comes from
+    /// a second safetensors file, e.g. a bare BERT encoder and a head trained for it.
+    pub fn load_with_head(files: &ModelFiles, head: Option<&[u8]>) -> Result<Self> {
+        let config = Config::from_json(&files.config)?;
+        let encoder = match &files.tokenizer {
+            TokenizerFile::Json(b) => TextEncoder::from_json(b, config.max_position_embeddings)?,
+            TokenizerFile::Vocab(b) => TextEncoder::from_vocab(b, config.max_position_embeddings)?,
+        };
+        if encoder.vocab_size() > config.vocab_size {
+            return Err(Error::Config(format!(
+                "the tokenizer has {} tokens but vocab_size is {}: they belong to different models",
+                encoder.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        let mut weights = Weights::from_safetensors(&files.weights, &config)?;
+        if let Some(head) = head {
+            weights.merge_safetensors(head)?;
+        }
+        let n_labels = match config.labels.len() {
+            0 => head_rows(&weights)?,
+            n => n,
+        };
+        let model = DistilBertForSequenceClassification::load(&weights, &config, n_labels)?;
+        let labels = if config.labels.is_empty() {
+            (0..n_labels).map(|i| format!("LABEL_{i}")).collect()
+        } else {
+            config.labels.clone()
+        };
+        Ok(Self {
+            encoder: Arc::new(encoder),
+            model: Arc::new(model),
+            config: Arc::new(config),
+            labels: Arc::new(labels),
+            scheme: Scheme::F32,
+        })
+    }
+
+    /// A new classifier with the same tokenizer and this model's weights in `scheme`.
+    pub fn quantize(&self, scheme: Scheme) -> Result<Self> {
+        if self.scheme != Scheme::F32 {
+            return Err(Error::AlreadyQuantized(self.scheme.name()));
+        }
+        let model = self.model.map_linears(|_, l| l.quantize(scheme))?;
+        Ok(Self {
+            model: Arc::new(model),
+            scheme,
+            ..self.clone()
+        })
+    }
+
+    /// The scheme the Linear layers are stored in.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Tokenizes a text for this model.
+    pub fn encode(&self, text: &str) -> Result<Encoding> {
+        self.encoder.encode(text)
+    }
+
+    /// One forward pass: the logits.
+    pub fn logits(&self, enc: &Encoding) -> Result<Vec<f32>> {
+        self.model.logits(&enc.ids)
+    }
+
+    /// One forward pass, with probabilities and the label.
+    pub fn predict(&self, enc: &Encoding) -> Result<Prediction> {
+        let logits = self.logits(enc)?;
+        let label_id = metrics::argmax(&logits);
+        Ok(Prediction {
+            probabilities: metrics::softmax(&logits),
+            label: self.labels.get(label_id).cloned().unwrap_or_default(),
+            label_id,
+            logits,
+            tokens: enc.ids.len(),
+            truncated: enc.truncated,
+        })
+    }
+
+    /// Tokenizes and classifies one text.
+    pub fn classify(&self, text: &str) -> Result<Prediction> {
+        self.predict(&self.encode(text)?)
+    }
+
+    /// Class names by id.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Bytes as stored in this scheme.
+    pub fn size(&self) -> ModelSize {
+        let total = self.model.stored_bytes();
+        let float = self.model.float_bytes();
+        ModelSize {
+            total_bytes: total,
+            linear_bytes: total - float,
+            float_bytes: float,
+        }
+    }
+
+    /// Every Linear layer with its shape, scheme and bytes.
+    pub fn linears(&self) -> Vec<LinearInfo> {
+        self.model
+            .linears()
+            .into_iter()
+            .map(|(name, l)| {
+                let (in_features, out_features) = match l {
+                    crate::quant::Linear::F32(f) => {
+                        let (o, i) = f.weight().dims2().unwrap_or((0, 0));
+                        (i, o)
+                    }
+                    crate::quant::Linear::Int8(q) => (q.in_features(), q.out_features()),
+                };
+                LinearInfo {
+                    name,
+                    in_features,
+                    out_features,
+                    scheme: l.scheme(),
+                    bytes: l.stored_bytes(),
+                }
+            })
+            .collect()
+    }
+
+    /// The model's shape.
+    pub fn info(&self) -> ModelInfo {
+        let c = &self.config;
+        let linear_params: u64 = self
+            .linears()
+            .iter()
+            .map(|l| (l.in_features * l.out_features + l.out_features) as u64)
+            .sum();
+        let float_params = self.model.float_bytes() / 4;
+        ModelInfo {
+            layers: c.n_layers,
+            dim: c.dim,
+            heads: c.n_heads,
+            hidden_dim: c.hidden_dim,
+            vocab_size: c.vocab_size,
+            max_positions: c.max_position_embeddings,
+            parameters: linear_params + float_params,
+            labels: self.labels.to_vec(),
+        }
+    }
+
+    /// The underlying model, for tests and tools that look inside.
+    pub fn model(&self) -> &DistilBertForSequenceClassification {
+        &self.model
+    }
+}
+
+/// Without `id2label`, the classifier's row count says how many classes there are.
+fn head_rows(w: &Weights) -> Result<usize> {
+    match w.dims("classifier.weight") {
+        Some([rows, _]) => Ok(*rows),
+        Some(other) => Err(Error::ShapeMismatch {
+            name: "classifier.weight".into(),
+            expected: vec![0, 0],
+            actual: other.to_vec(),
+        }),
+        None => Err(Error::MissingTensor {
+            name: "classifier.weight (no classification head: this checkpoint is a bare encoder)"
+                .into(),
+        }),
+    }
+}
+
+/// f32 against a quantized model on one text: what the lab shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The scheme of the quantized side.
+    pub scheme: Scheme,
+    /// The f32 model's prediction.
+    pub f32: Prediction,
+    /// The quantized model's prediction.
+    pub quantized: Prediction,
+    /// Mean squared error between the two logit vectors (the seed's distillation loss).
+    pub mse: f32,
+    /// Largest absolute difference between the logits.
+    pub max_abs_diff: f32,
+    /// Bytes of the f32 model.
+    pub f32_size: ModelSize,
+    /// Bytes of the quantized model.
+    pub quantized_size: ModelSize,
+}
+
+/// Runs both models on `text` and measures how far apart their logits are.
+pub fn compare(f32_model: &Classifier, quantized: &Classifier, text: &str) -> Result<Comparison> {
+    let enc = f32_model.encode(text)?;
+    let a = f32_model.predict(&enc)?;
+    let b = quantized.predict(&enc)?;
+    Ok(Comparison {
+        scheme: quantized.scheme(),
+        mse: metrics::mse(&a.logits, &b.logits)?,
+        max_abs_diff: metrics::max_abs_diff(&a.logits, &b.logits)?,
+        f32: a,
+        quantized: b,
+        f32_size: f32_model.size(),
+        quantized_size: quantized.size(),
+    })
+}

@@ -1,0 +1,32 @@
+//! squeeze's engine: a DistilBERT sequence classifier in candle, its quantization schemes
+//! (PyTorch-exact dynamic int8 first) and the metrics that compare them.
+//!
+//! Bytes in, numbers out, on every target: the engine never reads files or the network,
+//! and never reads a clock (`std::time` panics in wasm); the CLI and the web worker do.
+//!
+//! ```no_run
+//! # fn main() -> engine::Result<()> {
+//! # let files: engine::ModelFiles = unimplemented!();
+//! let f32_model = engine::Classifier::load(&files)?;
+//! let int8 = f32_model.quantize(engine::Scheme::Int8Dynamic)?;
+//! let c = engine::compare(&f32_model, &int8, "I love learning about AI!")?;
+//! println!("{:?} vs {:?}: mse {}", c.f32.logits, c.quantized.logits, c.mse);
+//! # Ok(()) }
+//! ```
+
+pub mod checkpoint;
+mod classifier;
+pub mod config;
+mod error;
+pub mod metrics;
+pub mod models;
+pub mod quant;
+pub mod tokenize;
+
+pub use classifier::{
+    compare, Classifier, Comparison, ModelFiles, ModelInfo, ModelSize, Prediction, TokenizerFile,
+};
+pub use config::Config;
+pub use error::{Error, Result};
+pub use quant::Scheme;
+pub use tokenize::Encoding;

@@ -1,0 +1,420 @@
+//! DistilBERT for sequence classification, with Linear layers that can be quantized.
+//!
+//! - Paper: "DistilBERT, a distilled version of BERT: smaller, faster, cheaper and
+//!   lighter", Sanh et al. 2019, <https://arxiv.org/abs/1910.01108>.
+//! - Follows Hugging Face's `DistilBertForSequenceClassification`: the [CLS] row of the
+//!   last hidden state → `pre_classifier` → ReLU → `classifier`. A BERT checkpoint's
+//!   head (`pooler.dense` → tanh → `classifier`) is supported too.
+//!
+//! candle-transformers has a DistilBERT backbone, but its Linear layers are fixed to
+//! candle's float Linear and its GELU is the tanh approximation; PyTorch parity needs the
+//! exact (erf) GELU and swappable Linear layers, so the blocks are written here in the
+//! same shape and with the same tensor names. Inputs are single, unpadded sequences,
+//! so no attention mask is needed.
+
+use candle_core::{Device, Tensor};
+use candle_nn::{LayerNorm, Module};
+
+use crate::checkpoint::{Path, Weights};
+use crate::config::{Activation, Config};
+use crate::error::CandleContext;
+use crate::quant::{Linear, Scheme};
+use crate::{Error, Result};
+
+fn linear(p: Path<'_>, in_dim: usize, out_dim: usize) -> Result<Linear> {
+    let weight = p.get("weight", &[out_dim, in_dim])?;
+    let bias = p.get("bias", &[out_dim])?;
+    Ok(Linear::f32(weight, Some(bias)))
+}
+
+fn layer_norm(p: Path<'_>, dim: usize, eps: f64) -> Result<LayerNorm> {
+    Ok(LayerNorm::new(
+        p.get("weight", &[dim])?,
+        p.get("bias", &[dim])?,
+        eps,
+    ))
+}
+
+fn norm(ln: &LayerNorm, x: &Tensor) -> Result<Tensor> {
+    ln.forward(x).during("layer norm")
+}
+
+fn layer_norm_bytes(ln: &LayerNorm) -> u64 {
+    4 * (ln.weight().elem_count() + ln.bias().map_or(0, |b| b.elem_count())) as u64
+}
+
+#[derive(Clone, Debug)]
+struct Embeddings {
+    word_embeddings: Tensor,
+    position_embeddings: Tensor,
+    layer_norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(p: Path<'_>, cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            word_embeddings: p.get("word_embeddings.weight", &[cfg.vocab_size, cfg.dim])?,
+            position_embeddings: p.get(
+                "position_embeddings.weight",
+                &[cfg.max_position_embeddings, cfg.dim],
+            )?,
+            layer_norm: layer_norm(p.pp("LayerNorm"), cfg.dim, cfg.layer_norm_eps)?,
+        })
+    }
+
+    fn forward(&self, ids: &[u32]) -> Result<Tensor> {
+        let device = self.word_embeddings.device();
+        let ids = Tensor::new(ids, device).during("embeddings: ids")?;
+        let words = self
+            .word_embeddings
+            .index_select(&ids, 0)
+            .during("embeddings: words")?;
+        let positions = self
+            .position_embeddings
+            .narrow(0, 0, ids.dim(0).during("embeddings")?)
+            .during("embeddings: positions")?;
+        let x = (words + positions).during("embeddings: sum")?;
+        norm(&self.layer_norm, &x.unsqueeze(0).during("embeddings")?)
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        4 * (self.word_embeddings.elem_count() + self.position_embeddings.elem_count()) as u64
+            + layer_norm_bytes(&self.layer_norm)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct MultiHeadSelfAttention {
+    q_lin: Linear,
+    k_lin: Linear,
+    v_lin: Linear,
+    out_lin: Linear,
+    n_heads: usize,
+    head_dim: usize,
+}
+
+impl MultiHeadSelfAttention {
+    fn load(p: Path<'_>, cfg: &Config) -> Result<Self> {
+        let d = cfg.dim;
+        Ok(Self {
+            q_lin: linear(p.pp("q_lin"), d, d)?,
+            k_lin: linear(p.pp("k_lin"), d, d)?,
+            v_lin: linear(p.pp("v_lin"), d, d)?,
+            out_lin: linear(p.pp("out_lin"), d, d)?,
+            n_heads: cfg.n_heads,
+            head_dim: cfg.head_dim(),
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, s, _) = x.dims3().during("attention: input")?;
+        let heads = |t: Tensor| {
+            t.reshape((b, s, self.n_heads, self.head_dim))
+                .and_then(|t| t.transpose(1, 2))
+                .and_then(|t| t.contiguous())
+                .during("attention: split heads")
+        };
+        let q = heads(self.q_lin.forward(x)?)?;
+        let k = heads(self.k_lin.forward(x)?)?;
+        let v = heads(self.v_lin.forward(x)?)?;
+        // Hugging Face scales q before the product, not the scores after it.
+        let q = (q / (self.head_dim as f64).sqrt()).during("attention: scale")?;
+        let kt = k.t().and_then(|t| t.contiguous()).during("attention: kᵀ")?;
+        let scores = q.matmul(&kt).during("attention: scores")?;
+        let weights = candle_nn::ops::softmax_last_dim(&scores).during("attention: softmax")?;
+        let context = weights
+            .matmul(&v)
+            .and_then(|c| c.transpose(1, 2))
+            .and_then(|c| c.reshape((b, s, self.n_heads * self.head_dim)))
+            .during("attention: context")?;
+        self.out_lin.forward(&context)
+    }
+
+    fn linears(&self) -> [(&'static str, &Linear); 4] {
+        [
+            ("attention.q_lin", &self.q_lin),
+            ("attention.k_lin", &self.k_lin),
+            ("attention.v_lin", &self.v_lin),
+            ("attention.out_lin", &self.out_lin),
+        ]
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Ffn {
+    lin1: Linear,
+    lin2: Linear,
+    activation: Activation,
+}
+
+impl Ffn {
+    fn load(p: Path<'_>, cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            lin1: linear(p.pp("lin1"), cfg.dim, cfg.hidden_dim)?,
+            lin2: linear(p.pp("lin2"), cfg.hidden_dim, cfg.dim)?,
+            activation: cfg.activation,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.lin1.forward(x)?;
+        let h = match self.activation {
+            Activation::Gelu => h.gelu_erf(),
+            Activation::Relu => h.relu(),
+        }
+        .during("ffn: activation")?;
+        self.lin2.forward(&h)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct TransformerBlock {
+    attention: MultiHeadSelfAttention,
+    sa_layer_norm: LayerNorm,
+    ffn: Ffn,
+    output_layer_norm: LayerNorm,
+}
+
+impl TransformerBlock {
+    fn load(p: Path<'_>, cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            attention: MultiHeadSelfAttention::load(p.pp("attention"), cfg)?,
+            sa_layer_norm: layer_norm(p.pp("sa_layer_norm"), cfg.dim, cfg.layer_norm_eps)?,
+            ffn: Ffn::load(p.pp("ffn"), cfg)?,
+            output_layer_norm: layer_norm(p.pp("output_layer_norm"), cfg.dim, cfg.layer_norm_eps)?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let attended = (self.attention.forward(x)? + x).during("block: residual")?;
+        let h = norm(&self.sa_layer_norm, &attended)?;
+        let fed = (self.ffn.forward(&h)? + &h).during("block: residual")?;
+        norm(&self.output_layer_norm, &fed)
+    }
+
+    fn linears(&self) -> Vec<(&'static str, &Linear)> {
+        let mut all = self.attention.linears().to_vec();
+        all.push(("ffn.lin1", &self.ffn.lin1));
+        all.push(("ffn.lin2", &self.ffn.lin2));
+        all
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        self.linears()
+            .iter()
+            .map(|(_, l)| l.stored_bytes())
+            .sum::<u64>()
+            + layer_norm_bytes(&self.sa_layer_norm)
+            + layer_norm_bytes(&self.output_layer_norm)
+    }
+}
+
+/// The classification head on the [CLS] row.
+#[derive(Clone, Debug)]
+enum Head {
+    /// DistilBERT: `pre_classifier` → ReLU → `classifier`.
+    PreClassifier {
+        pre_classifier: Linear,
+        classifier: Linear,
+    },
+    /// BERT: `pooler.dense` → tanh → `classifier`.
+    Pooler { dense: Linear, classifier: Linear },
+}
+
+impl Head {
+    fn load(w: &Weights, cfg: &Config, labels: usize) -> Result<Self> {
+        let d = cfg.dim;
+        if w.contains("pre_classifier.weight") {
+            Ok(Head::PreClassifier {
+                pre_classifier: linear(w.pp("pre_classifier"), d, d)?,
+                classifier: linear(w.pp("classifier"), d, labels)?,
+            })
+        } else if w.contains("pooler.dense.weight") && w.contains("classifier.weight") {
+            Ok(Head::Pooler {
+                dense: linear(w.pp("pooler.dense"), d, d)?,
+                classifier: linear(w.pp("classifier"), d, labels)?,
+            })
+        } else {
+            Err(Error::MissingTensor {
+                name: "pre_classifier.weight (no classification head: this checkpoint is a bare encoder)"
+                    .into(),
+            })
+        }
+    }
+
+    fn forward(&self, cls: &Tensor) -> Result<Tensor> {
+        match self {
+            Head::PreClassifier {
+                pre_classifier,
+                classifier,
+            } => {
+                let h = pre_classifier.forward(cls)?.relu().during("head: relu")?;
+                classifier.forward(&h)
+            }
+            Head::Pooler { dense, classifier } => {
+                let h = dense.forward(cls)?.tanh().during("head: tanh")?;
+                classifier.forward(&h)
+            }
+        }
+    }
+
+    fn linears(&self) -> [(&'static str, &Linear); 2] {
+        match self {
+            Head::PreClassifier {
+                pre_classifier,
+                classifier,
+            } => [
+                ("pre_classifier", pre_classifier),
+                ("classifier", classifier),
+            ],
+            Head::Pooler { dense, classifier } => {
+                [("pooler.dense", dense), ("classifier", classifier)]
+            }
+        }
+    }
+}
+
+/// One Linear layer of the model, by its checkpoint name.
+#[derive(Clone, Debug)]
+pub struct LinearInfo {
+    /// Hugging Face name without `.weight`, e.g. `transformer.layer.0.attention.q_lin`.
+    pub name: String,
+    /// Input width.
+    pub in_features: usize,
+    /// Output width.
+    pub out_features: usize,
+    /// The scheme it is stored in.
+    pub scheme: Scheme,
+    /// Bytes as stored.
+    pub bytes: u64,
+}
+
+/// `DistilBertForSequenceClassification`.
+#[derive(Clone, Debug)]
+pub struct DistilBertForSequenceClassification {
+    embeddings: Embeddings,
+    layers: Vec<TransformerBlock>,
+    head: Head,
+    labels: usize,
+}
+
+impl DistilBertForSequenceClassification {
+    /// Builds the model from checkpoint tensors; `labels` is the number of classes.
+    pub fn load(w: &Weights, cfg: &Config, labels: usize) -> Result<Self> {
+        let embeddings = Embeddings::load(w.pp("embeddings"), cfg)?;
+        let layers = (0..cfg.n_layers)
+            .map(|i| TransformerBlock::load(w.pp(format!("transformer.layer.{i}")), cfg))
+            .collect::<Result<Vec<_>>>()?;
+        let head = Head::load(w, cfg, labels)?;
+        Ok(Self {
+            embeddings,
+            layers,
+            head,
+            labels,
+        })
+    }
+
+    /// The last hidden state `[1, seq, dim]` for one unpadded sequence of ids.
+    pub fn hidden_states(&self, ids: &[u32]) -> Result<Tensor> {
+        let mut x = self.embeddings.forward(ids)?;
+        for layer in &self.layers {
+            x = layer.forward(&x)?;
+        }
+        Ok(x)
+    }
+
+    /// Logits for one unpadded sequence of ids.
+    pub fn logits(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        let hidden = self.hidden_states(ids)?;
+        let cls = hidden
+            .narrow(1, 0, 1)
+            .and_then(|t| t.squeeze(1))
+            .during("head: [CLS] row")?;
+        let logits = self.head.forward(&cls)?;
+        logits
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .during("head: logits")
+    }
+
+    /// Number of classes.
+    pub fn num_labels(&self) -> usize {
+        self.labels
+    }
+
+    /// Every Linear layer, in forward order, with its checkpoint name.
+    pub fn linears(&self) -> Vec<(String, &Linear)> {
+        let mut all = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            for (name, l) in layer.linears() {
+                all.push((format!("transformer.layer.{i}.{name}"), l));
+            }
+        }
+        for (name, l) in self.head.linears() {
+            all.push((name.to_string(), l));
+        }
+        all
+    }
+
+    /// A copy whose Linear layers are replaced by `f(name, layer)`.
+    pub fn map_linears(&self, f: impl Fn(&str, &Linear) -> Result<Linear>) -> Result<Self> {
+        let mut out = self.clone();
+        for (i, layer) in out.layers.iter_mut().enumerate() {
+            let name = |n: &str| format!("transformer.layer.{i}.{n}");
+            let a = &mut layer.attention;
+            a.q_lin = f(&name("attention.q_lin"), &a.q_lin)?;
+            a.k_lin = f(&name("attention.k_lin"), &a.k_lin)?;
+            a.v_lin = f(&name("attention.v_lin"), &a.v_lin)?;
+            a.out_lin = f(&name("attention.out_lin"), &a.out_lin)?;
+            layer.ffn.lin1 = f(&name("ffn.lin1"), &layer.ffn.lin1)?;
+            layer.ffn.lin2 = f(&name("ffn.lin2"), &layer.ffn.lin2)?;
+        }
+        out.head = match &out.head {
+            Head::PreClassifier {
+                pre_classifier,
+                classifier,
+            } => Head::PreClassifier {
+                pre_classifier: f("pre_classifier", pre_classifier)?,
+                classifier: f("classifier", classifier)?,
+            },
+            Head::Pooler { dense, classifier } => Head::Pooler {
+                dense: f("pooler.dense", dense)?,
+                classifier: f("classifier", classifier)?,
+            },
+        };
+        Ok(out)
+    }
+
+    /// Bytes of every weight as stored in this model's scheme(s).
+    pub fn stored_bytes(&self) -> u64 {
+        self.embeddings.stored_bytes()
+            + self
+                .layers
+                .iter()
+                .map(TransformerBlock::stored_bytes)
+                .sum::<u64>()
+            + self
+                .head
+                .linears()
+                .iter()
+                .map(|(_, l)| l.stored_bytes())
+                .sum::<u64>()
+    }
+
+    /// Bytes of the parts no scheme quantizes (embeddings, LayerNorms).
+    pub fn float_bytes(&self) -> u64 {
+        self.embeddings.stored_bytes()
+            + self
+                .layers
+                .iter()
+                .map(|l| {
+                    layer_norm_bytes(&l.sa_layer_norm) + layer_norm_bytes(&l.output_layer_norm)
+                })
+                .sum::<u64>()
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        self.embeddings.word_embeddings.device()
+    }
+}

@@ -1,0 +1,3 @@
+//! The models the engine runs, one per file.
+
+pub mod distilbert;
