@@ -1,0 +1,61 @@
+//! squeeze's own tooling, run as `cargo xtask <job>` (alias in `.cargo/config.toml`,
+//! the cargo-xtask convention): one module per job, no dependency but anyhow.
+//!
+//! - `serve`: install what is missing, build the site in release mode and serve it
+//!   on http://127.0.0.1:8080/ (offline).
+//! - `test`: everything CI checks, in order, stopping at the first failure.
+//! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
+
+mod cmd;
+mod install;
+mod serve;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <job>
+
+jobs:
+  serve     install what is missing, build the site (release) and serve it on
+            http://127.0.0.1:8080/ offline; Ctrl-C stops it
+  test      fmt check, clippy (native + wasm), native tests, wasm tests in headless
+            Chromium, release site build, browser end-to-end tests; stops at the
+            first failure and prints a summary with timings
+  install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
+            version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") if args.len() == 1 => serve::run(),
+        Some("test") if args.len() == 1 => test::run(),
+        Some("install") if args.len() == 1 => install::all(&install::Needs::everything()),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root: xtask lives at crates/xtask.
+pub fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .expect("crates/xtask has two parents")
+        .to_path_buf()
+}

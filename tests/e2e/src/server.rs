@@ -1,0 +1,352 @@
+//! A tiny static file server for the built site (`dist/`), run in a thread on
+//! 127.0.0.1 at an ephemeral port.
+//!
+//! It does what a production host must do for a client-side-routed app: an
+//! unknown path without an extension (`/lab`, `/lessons/quantization`) gets
+//! `index.html` so deep links work on reload, while a missing asset
+//! (`/missing.wasm`) is a real 404 so a broken build shows up as one. Every
+//! response closes its connection: simple, and fast enough on loopback.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Largest request head we read; browsers send a few hundred bytes.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// A running server; it stops when dropped.
+pub struct StaticServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    /// Serves `root` on 127.0.0.1 at a port the OS picks.
+    pub fn start(root: impl Into<PathBuf>) -> io::Result<StaticServer> {
+        let root: PathBuf = root.into();
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("static root {} is not a directory", root.display()),
+            ));
+        }
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let root = Arc::new(root);
+        let accept_thread = thread::Builder::new()
+            .name("e2e-static-server".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if stop_flag.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let root = Arc::clone(&root);
+                    // One thread per connection: the browser opens several at once
+                    // and a slow one (the 5 MB wasm) must not block the others.
+                    let _ =
+                        thread::Builder::new()
+                            .name("e2e-static-conn".into())
+                            .spawn(move || {
+                                let _ = handle(stream, &root);
+                            });
+                }
+            })?;
+        Ok(StaticServer {
+            addr,
+            stop,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// An absolute URL for `path` (which starts with `/`) on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() so the thread sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What a request resolves to.
+#[derive(Debug, PartialEq, Eq)]
+enum Resolved {
+    File(PathBuf),
+    NotFound,
+    Forbidden,
+}
+
+fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut head = Vec::new();
+    // Read the request line and headers; the body (there is none for GET) is ignored.
+    loop {
+        let mut line = Vec::new();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        head.extend_from_slice(&line);
+        if head.len() > MAX_HEAD_BYTES {
+            return respond(stream, 431, "text/plain", b"request head too large", true);
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let mut parts = head.lines().next().unwrap_or("").split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let with_body = match method {
+        "GET" => true,
+        "HEAD" => false,
+        _ => return respond(stream, 405, "text/plain", b"method not allowed", true),
+    };
+    match resolve(root, target) {
+        Resolved::File(path) => match fs::read(&path) {
+            Ok(bytes) => respond(stream, 200, mime_type(&path), &bytes, with_body),
+            Err(_) => respond(stream, 404, "text/plain", b"not found", with_body),
+        },
+        Resolved::NotFound => respond(stream, 404, "text/plain", b"not found", with_body),
+        Resolved::Forbidden => respond(stream, 403, "text/plain", b"forbidden", with_body),
+    }
+}
+
+fn respond(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    with_body: bool,
+) -> io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Request Header Fields Too Large",
+    };
+    // no-store: every test run must see the dist it was given, never a cached one.
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    if with_body {
+        stream.write_all(body)?;
+    }
+    stream.flush()
+}
+
+/// Maps a request target to a file under `root`, with the SPA fallback.
+fn resolve(root: &Path, target: &str) -> Resolved {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let Some(decoded) = percent_decode(path) else {
+        return Resolved::Forbidden;
+    };
+    let mut file = root.to_path_buf();
+    let mut last = "";
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => continue,
+            // Never leave the root, whatever the browser (or a test) asks for.
+            ".." => return Resolved::Forbidden,
+            s if s.contains('\\') || s.contains('\0') => return Resolved::Forbidden,
+            s => {
+                file.push(s);
+                last = s;
+            }
+        }
+    }
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    if file.is_file() {
+        return Resolved::File(file);
+    }
+    // A route such as `/lab` (no extension) is the app's business: give it index.html.
+    // A path with an extension names an asset, and a missing asset is an error.
+    if !last.contains('.') {
+        let index = root.join("index.html");
+        if index.is_file() {
+            return Resolved::File(index);
+        }
+    }
+    Resolved::NotFound
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The Content-Type for a file, by extension. Browsers insist on two of these:
+/// `application/wasm` for streaming compilation and a JavaScript type for modules.
+pub fn mime_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        "md" => "text/markdown; charset=utf-8",
+        "toml" => "application/toml",
+        "tsv" => "text/tab-separated-values; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TempDir;
+
+    fn site() -> TempDir {
+        let dir = TempDir::new("e2e-server-test").unwrap();
+        fs::write(dir.path().join("index.html"), "<!doctype html><p>home</p>").unwrap();
+        fs::write(dir.path().join("app.js"), "export const x = 1;").unwrap();
+        fs::write(dir.path().join("app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        fs::create_dir_all(dir.path().join("models/default")).unwrap();
+        fs::write(
+            dir.path().join("models/default/config.json"),
+            "{\"dim\": 32}",
+        )
+        .unwrap();
+        dir
+    }
+
+    fn get(server: &StaticServer, path: &str) -> (u16, String, Vec<u8>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .build()
+            .into();
+        let mut resp = agent.get(&server.url(path)).call().unwrap();
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = resp.body_mut().read_to_vec().unwrap();
+        (status, ctype, body)
+    }
+
+    #[test]
+    fn serves_files_with_their_mime_types() {
+        let dir = site();
+        let server = StaticServer::start(dir.path()).unwrap();
+        let (status, ctype, body) = get(&server, "/app_bg.wasm");
+        assert_eq!((status, ctype.as_str()), (200, "application/wasm"));
+        assert_eq!(body, b"\0asm\x01\0\0\0");
+        let (status, ctype, body) = get(&server, "/app.js");
+        assert_eq!(
+            (status, ctype.as_str()),
+            (200, "text/javascript; charset=utf-8")
+        );
+        assert_eq!(body, b"export const x = 1;");
+        let (status, ctype, body) = get(&server, "/models/default/config.json?v=2");
+        assert_eq!((status, ctype.as_str()), (200, "application/json"));
+        assert_eq!(body, b"{\"dim\": 32}");
+    }
+
+    #[test]
+    fn root_and_routes_fall_back_to_index_html() {
+        let dir = site();
+        let server = StaticServer::start(dir.path()).unwrap();
+        for path in [
+            "/",
+            "/lab",
+            "/lab?text=I%20love%20it",
+            "/lessons/quantization",
+        ] {
+            let (status, ctype, body) = get(&server, path);
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(ctype, "text/html; charset=utf-8", "{path}");
+            assert_eq!(body, b"<!doctype html><p>home</p>", "{path}");
+        }
+    }
+
+    #[test]
+    fn missing_assets_are_404_and_escapes_are_refused() {
+        let dir = site();
+        let server = StaticServer::start(dir.path()).unwrap();
+        assert_eq!(get(&server, "/missing.wasm").0, 404);
+        assert_eq!(get(&server, "/models/default/model.safetensors").0, 404);
+        assert_eq!(get(&server, "/../Cargo.toml").0, 403);
+        assert_eq!(get(&server, "/%2e%2e/Cargo.toml").0, 403);
+        assert_eq!(get(&server, "/bad%zzescape").0, 403);
+    }
+
+    #[test]
+    fn resolve_maps_paths_without_a_socket() {
+        let dir = site();
+        let root = dir.path();
+        assert_eq!(
+            resolve(root, "/app.js"),
+            Resolved::File(root.join("app.js"))
+        );
+        assert_eq!(resolve(root, "/"), Resolved::File(root.join("index.html")));
+        assert_eq!(
+            resolve(root, "/quiz/1#q2"),
+            Resolved::File(root.join("index.html"))
+        );
+        assert_eq!(resolve(root, "/nope.css"), Resolved::NotFound);
+        assert_eq!(percent_decode("a%20b%C3%A9").as_deref(), Some("a bé"));
+        assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn start_refuses_a_missing_root() {
+        let err = StaticServer::start("/definitely/not/here").err().unwrap();
+        assert!(err.to_string().contains("/definitely/not/here"), "{err}");
+    }
+}
