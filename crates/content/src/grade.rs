@@ -178,6 +178,14 @@ impl QuizRun {
         self.shown.iter().all(|&q| self.picks[q].is_some())
     }
 
+    /// Questions of the current round still without an answer.
+    pub fn remaining(&self) -> usize {
+        self.shown
+            .iter()
+            .filter(|&&q| self.picks[q].is_none())
+            .count()
+    }
+
     /// Start a new round with only the wrongly answered questions, their
     /// answers cleared. Returns how many questions the round has; with no wrong
     /// answers nothing changes and 0 is returned.
@@ -229,6 +237,7 @@ mod tests {
                 total: 3
             }
         );
+        assert_eq!(r.remaining(), 1);
         assert!(!r.round_finished());
         assert_eq!(r.pick(2, 0), Ok(Verdict::Wrong));
         assert!(r.round_finished());
@@ -265,6 +274,7 @@ mod tests {
         r.pick(2, 2).unwrap();
         assert_eq!(r.retry_wrong(), 2);
         assert_eq!(r.shown(), &[1, 2]);
+        assert_eq!(r.remaining(), 2);
         assert_eq!(r.round(), 2);
         assert_eq!(
             r.score(),
