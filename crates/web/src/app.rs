@@ -1,0 +1,45 @@
+//! The app shell: header, routes, footer.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::pages::{home::Home, lab::Lab};
+
+/// The whole app: `/` is the home page, `/lab` the quantization lab.
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <header class="site-header">
+                <nav class="site-nav" aria-label="Main">
+                    <A href="/" attr:class="brand">"squeeze"</A>
+                    <A href="/" exact=true>"Home"</A>
+                    <A href="/lab">"Lab"</A>
+                </nav>
+            </header>
+            <main class="site-main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/lab") view=Lab/>
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                "Everything runs in your browser: nothing to install, and your text never leaves this page."
+            </footer>
+        </Router>
+    }
+}
+
+/// Any path without a page.
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p>
+                "There is nothing at this address. " <A href="/">"Go to the home page"</A> "."
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,291 @@
+//! The lab's logic without a DOM: the sentence in the URL, the model status line,
+//! input checks and what a result shows. Components only render these.
+
+use crate::format;
+use crate::protocol::{Classified, ModelReady};
+
+/// The sentence the lab starts with when the URL names none.
+pub const DEFAULT_TEXT: &str = "I love learning about AI!";
+
+/// Shown instead of running when the box is empty or holds only whitespace.
+pub const EMPTY_INPUT: &str = "Type a sentence first.";
+
+/// Shown when the model card says the weights are random.
+pub const UNTRAINED_NOTE: &str =
+    "This demo model has random weights: its labels mean nothing yet; the quantization maths is real.";
+
+/// The lab's route.
+pub const LAB_PATH: &str = "/lab";
+
+/// The sentence to prefill from the `text` query parameter (already percent-decoded).
+pub fn initial_text(query_text: Option<&str>) -> String {
+    match query_text {
+        Some(text) if !text.trim().is_empty() => text.to_string(),
+        _ => DEFAULT_TEXT.to_string(),
+    }
+}
+
+/// The shareable link that reopens the lab with `text` in the box.
+pub fn lab_href(text: &str) -> String {
+    format!("{LAB_PATH}?text={}", encode_query_value(text))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, byte by byte
+/// over UTF-8, so any sentence (emoji, `&`, `#`, `+`) survives the URL.
+fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `Err` with the message to show when `text` cannot be sent to the model.
+pub fn check_input(text: &str) -> Result<(), &'static str> {
+    if text.trim().is_empty() {
+        Err(EMPTY_INPUT)
+    } else {
+        Ok(())
+    }
+}
+
+/// Where the model is, as the status line shows it.
+#[derive(Clone, Debug)]
+pub enum ModelStatus {
+    /// Downloading (or parsing, once every byte is in).
+    Loading {
+        /// Bytes read so far.
+        loaded: u64,
+        /// Bytes expected, when known.
+        total: Option<u64>,
+    },
+    /// Loaded and quantized.
+    Ready(Box<ModelReady>),
+    /// Could not load; the message says why.
+    Error(String),
+}
+
+impl ModelStatus {
+    /// The `data-state` attribute: `loading`, `ready` or `error`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            ModelStatus::Loading { .. } => "loading",
+            ModelStatus::Ready(_) => "ready",
+            ModelStatus::Error(_) => "error",
+        }
+    }
+
+    /// The status line.
+    pub fn message(&self) -> String {
+        match self {
+            ModelStatus::Loading { loaded: 0, .. } => "Loading model…".to_string(),
+            ModelStatus::Loading { loaded, total } => {
+                if total.is_some_and(|t| *loaded >= t) {
+                    "Model downloaded; building and quantizing it…".to_string()
+                } else {
+                    format!("Loading model… {}", format::progress(*loaded, *total))
+                }
+            }
+            ModelStatus::Ready(ready) => {
+                let (name, trained) = match &ready.card {
+                    Some(card) => (card.name.as_str(), card.trained),
+                    None => ("model", true),
+                };
+                let kind = if trained {
+                    "trained"
+                } else {
+                    "untrained: random weights"
+                };
+                format!("Model ready: {name} ({kind})")
+            }
+            ModelStatus::Error(message) => format!("Could not load the model: {message}"),
+        }
+    }
+
+    /// True when the lab can run.
+    pub fn is_ready(&self) -> bool {
+        matches!(self, ModelStatus::Ready(_))
+    }
+
+    /// True when the card says the weights are random.
+    pub fn is_untrained(&self) -> bool {
+        matches!(self, ModelStatus::Ready(r) if r.card.as_ref().is_some_and(|c| !c.trained))
+    }
+}
+
+/// One class in the results table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelRow {
+    /// Class name.
+    pub label: String,
+    /// f32 logit.
+    pub f32_logit: f32,
+    /// Quantized logit.
+    pub quantized_logit: f32,
+    /// f32 probability.
+    pub f32_prob: f32,
+    /// Quantized probability.
+    pub quantized_prob: f32,
+}
+
+/// A diverging bar drawn from the centre line: which side, and how much of that side.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bar {
+    /// Drawn to the left of the centre.
+    pub negative: bool,
+    /// Share of the half-width, in percent (0–100).
+    pub percent: f32,
+}
+
+impl Bar {
+    /// The bar for `value` when `scale` fills a half-width.
+    pub fn new(value: f32, scale: f32) -> Bar {
+        let percent = if scale > 0.0 && value.is_finite() {
+            (value.abs() / scale * 100.0).min(100.0)
+        } else {
+            0.0
+        };
+        Bar {
+            negative: value < 0.0,
+            percent,
+        }
+    }
+}
+
+/// What a finished run shows, derived once from the worker's reply.
+#[derive(Clone, Debug)]
+pub struct ResultView {
+    /// The sentence these numbers belong to.
+    pub text: String,
+    /// The worker's reply.
+    pub classified: Classified,
+    /// One row per class.
+    pub rows: Vec<LabelRow>,
+    /// The largest |logit| of either model, so both sets of bars share one scale.
+    pub scale: f32,
+}
+
+impl ResultView {
+    /// Builds the view of `classified`, the answer for `text`; `labels` names the
+    /// classes in logit order (a class without a name is shown as `class i`).
+    pub fn new(text: String, labels: &[String], classified: Classified) -> ResultView {
+        let c = &classified.comparison;
+        let rows = (0..c.f32.logits.len())
+            .map(|i| LabelRow {
+                label: labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("class {i}")),
+                f32_logit: c.f32.logits[i],
+                quantized_logit: c.quantized.logits.get(i).copied().unwrap_or(f32::NAN),
+                f32_prob: c.f32.probabilities.get(i).copied().unwrap_or(f32::NAN),
+                quantized_prob: c
+                    .quantized
+                    .probabilities
+                    .get(i)
+                    .copied()
+                    .unwrap_or(f32::NAN),
+            })
+            .collect();
+        let scale = c
+            .f32
+            .logits
+            .iter()
+            .chain(&c.quantized.logits)
+            .filter(|x| x.is_finite())
+            .fold(0.0_f32, |m, x| m.max(x.abs()));
+        ResultView {
+            text,
+            classified,
+            rows,
+            scale,
+        }
+    }
+
+    /// Whether both models pick the same class.
+    pub fn labels_agree(&self) -> bool {
+        let c = &self.classified.comparison;
+        c.f32.label_id == c.quantized.label_id
+    }
+
+    /// The plain note shown when the text was cut to the model's length, else `None`.
+    pub fn truncation_note(&self) -> Option<String> {
+        let c = &self.classified.comparison;
+        if !c.f32.truncated {
+            return None;
+        }
+        Some(format!(
+            "Your text has {} tokens but this model reads at most {}, so only the first {} \
+             (counting [CLS] and [SEP]) were fed to it; the rest was cut off.",
+            self.classified.original_tokens, c.f32.tokens, c.f32.tokens
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_comes_from_the_url_or_the_default() {
+        assert_eq!(initial_text(None), DEFAULT_TEXT);
+        assert_eq!(initial_text(Some("  ")), DEFAULT_TEXT);
+        assert_eq!(initial_text(Some("not bad")), "not bad");
+    }
+
+    #[test]
+    fn hrefs_encode_every_reserved_byte() {
+        assert_eq!(lab_href("not bad"), "/lab?text=not%20bad");
+        assert_eq!(lab_href("a&b=c#d+e"), "/lab?text=a%26b%3Dc%23d%2Be");
+        assert_eq!(lab_href("café 👍"), "/lab?text=caf%C3%A9%20%F0%9F%91%8D");
+        assert_eq!(lab_href("A-z_0.9~"), "/lab?text=A-z_0.9~");
+    }
+
+    #[test]
+    fn empty_or_blank_input_is_refused() {
+        assert_eq!(check_input(""), Err(EMPTY_INPUT));
+        assert_eq!(check_input(" \n\t"), Err(EMPTY_INPUT));
+        assert_eq!(check_input("ok"), Ok(()));
+    }
+
+    #[test]
+    fn status_lines() {
+        let loading = ModelStatus::Loading {
+            loaded: 3_100_000,
+            total: Some(11_200_000),
+        };
+        assert_eq!(loading.state(), "loading");
+        assert_eq!(loading.message(), "Loading model… 3.1 / 11.2 MB");
+        let done = ModelStatus::Loading {
+            loaded: 5,
+            total: Some(5),
+        };
+        assert!(done.message().contains("quantizing"));
+        let failed = ModelStatus::Error("config.json: missing field `dim`".into());
+        assert_eq!(failed.state(), "error");
+        assert!(!failed.is_ready());
+        assert_eq!(
+            failed.message(),
+            "Could not load the model: config.json: missing field `dim`"
+        );
+    }
+
+    #[test]
+    fn bars_scale_and_clamp() {
+        assert_eq!(
+            Bar::new(-1.0, 4.0),
+            Bar {
+                negative: true,
+                percent: 25.0
+            }
+        );
+        assert_eq!(Bar::new(8.0, 4.0).percent, 100.0);
+        assert_eq!(Bar::new(1.0, 0.0).percent, 0.0);
+        assert_eq!(Bar::new(f32::NAN, 1.0).percent, 0.0);
+    }
+}

@@ -1,0 +1,19 @@
+//! squeeze's web app: Leptos pages on the UI thread, the engine in a Web Worker.
+//!
+//! Two wasm binaries share this library (see the repo's `index.html`): `web`
+//! (`src/main.rs`) mounts [`app::App`]; `worker` (`src/bin/worker.rs`) runs
+//! [`worker::start`]. The page never computes: it sends [`protocol`] messages
+//! through [`worker_bridge`] and renders the replies. Logic worth testing
+//! ([`format`], [`lab_state`]) is plain Rust with native tests.
+
+pub mod app;
+pub mod components;
+pub mod format;
+pub mod lab_state;
+pub mod pages;
+pub mod protocol;
+pub mod worker;
+pub mod worker_bridge;
+
+// Modules name the engine as `crate::engine`, so its types read the same everywhere.
+use ::engine;

@@ -1,0 +1,292 @@
+//! `/lab`, the quantization lab: load the bundled model (with progress), type a
+//! sentence, run the f32 model and its int8-dynamic copy in the worker, and compare.
+//!
+//! State lives in signals at the top of [`Lab`]; what they mean and how they read
+//! is in [`crate::lab_state`]. The sentence is mirrored into `?text=` on every run
+//! so the address bar always holds a link that reproduces the view.
+
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::components::metric_card::MetricCard;
+use crate::components::model_panel::ModelPanel;
+use crate::format;
+use crate::lab_state::{
+    check_input, initial_text, lab_href, ModelStatus, ResultView, UNTRAINED_NOTE,
+};
+use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
+
+/// The lab page.
+#[component]
+pub fn Lab() -> impl IntoView {
+    let query = use_query_map();
+    let text = RwSignal::new(initial_text(
+        query.with_untracked(|q| q.get("text")).as_deref(),
+    ));
+    let status = RwSignal::new(ModelStatus::Loading {
+        loaded: 0,
+        total: None,
+    });
+    let ready_ms = RwSignal::new(None::<f64>);
+    let running = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let result = RwSignal::new(None::<ResultView>);
+    let runs = RwSignal::new(0u32);
+
+    // Load (or fetch from the worker's cache) the bundled model as soon as the page shows.
+    spawn_local(async move {
+        let outcome = match worker_bridge::document_url(DEFAULT_MODEL_DIR) {
+            Ok(url) => {
+                worker_bridge::load_model(url, move |loaded, total| {
+                    // The learner may have left the lab: a disposed signal takes no value.
+                    status.try_set(ModelStatus::Loading { loaded, total });
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(ready) => {
+                let at = page_ms();
+                web_sys::console::info_1(
+                    &format!(
+                        "squeeze: model ready {at:.0} ms after navigation (load {:.0} ms, quantize {:.0} ms)",
+                        ready.load_ms, ready.quantize_ms
+                    )
+                    .into(),
+                );
+                ready_ms.try_set(Some(at));
+                status.try_set(ModelStatus::Ready(Box::new(ready)));
+            }
+            Err(message) => {
+                status.try_set(ModelStatus::Error(message));
+            }
+        }
+    });
+
+    let navigate = use_navigate();
+    let run = move || {
+        if running.get_untracked() || !status.with_untracked(ModelStatus::is_ready) {
+            return;
+        }
+        let sentence = text.get_untracked();
+        if let Err(message) = check_input(&sentence) {
+            // Nothing is sent to the worker for an empty box.
+            error.set(Some(message.to_string()));
+            return;
+        }
+        error.set(None);
+        running.set(true);
+        navigate(
+            &lab_href(&sentence),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+        let labels = status.with_untracked(|s| match s {
+            ModelStatus::Ready(ready) => ready.labels.clone(),
+            _ => Vec::new(),
+        });
+        spawn_local(async move {
+            match worker_bridge::classify(sentence.clone()).await {
+                Ok(classified) => {
+                    result.try_set(Some(ResultView::new(sentence, &labels, classified)));
+                    runs.try_update(|n| *n += 1);
+                }
+                Err(message) => {
+                    error.try_set(Some(message));
+                }
+            }
+            running.try_set(false);
+        });
+    };
+    let run_on_key = run.clone();
+
+    view! {
+        <section class="lab-intro">
+            <h1>"Quantization lab"</h1>
+            <p class="lede">
+                "The same model twice: once with 32-bit float weights, once with its Linear "
+                "layers quantized to 8-bit integers (PyTorch's dynamic int8). Both run here, in a "
+                "background thread of your browser. How far apart are their answers?"
+            </p>
+        </section>
+
+        <section class="card model-card">
+            <p
+                class="status"
+                data-testid="model-status"
+                data-state=move || status.with(ModelStatus::state)
+                data-ready-ms=move || ready_ms.get().map(|ms| format!("{ms:.0}"))
+                role="status"
+                aria-live="polite"
+            >
+                {move || status.with(ModelStatus::message)}
+            </p>
+            {move || status.with(|s| match s {
+                ModelStatus::Loading { loaded, total } => {
+                    let value = format::fraction(*loaded, *total);
+                    Some(view! {
+                        <progress max="1" value=value.map(|v| v.to_string())></progress>
+                    }.into_any())
+                }
+                ModelStatus::Ready(ready) => Some(view! {
+                    <p class="muted small">
+                        {format!(
+                            "{} downloaded · built in {} · quantized to int8 in {}",
+                            format::size(ready.downloaded_bytes),
+                            format::ms(ready.load_ms),
+                            format::ms(ready.quantize_ms),
+                        )}
+                        {ready.card.as_ref().filter(|c| !c.summary.is_empty()).map(|c| format!(" · {}", c.summary))}
+                    </p>
+                }.into_any()),
+                ModelStatus::Error(_) => None,
+            })}
+            {move || status.with(ModelStatus::is_untrained).then(|| view! {
+                <p class="banner warning" data-testid="untrained-banner">{UNTRAINED_NOTE}</p>
+            })}
+        </section>
+
+        <section class="card">
+            <label for="lab-text" class="field-label">"Your sentence"</label>
+            <textarea
+                id="lab-text"
+                data-testid="lab-text"
+                rows="3"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+                on:keydown=move |ev: KeyboardEvent| {
+                    if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                        ev.prevent_default();
+                        run_on_key();
+                    }
+                }
+            ></textarea>
+            <div class="actions">
+                <button
+                    class="button primary"
+                    data-testid="lab-run"
+                    disabled=move || running.get() || !status.with(ModelStatus::is_ready)
+                    on:click=move |_| run()
+                >
+                    {move || if running.get() { "Running…" } else { "Run f32 and int8" }}
+                </button>
+                <span class="hint">"or Ctrl+Enter"</span>
+                {move || running.get().then(|| view! {
+                    <span class="spinner" role="status">"Running both models in the worker…"</span>
+                })}
+            </div>
+            {move || error.get().map(|message| view! {
+                <p class="error" role="alert" data-testid="lab-error">{message}</p>
+            })}
+        </section>
+
+        {move || result.get().map(|view| view! { <Results view=view run=runs.get()/> })}
+    }
+}
+
+/// Milliseconds since navigation started (`performance.now()` on the page).
+fn page_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// The comparison of one finished run.
+#[component]
+fn Results(
+    /// What to show.
+    view: ResultView,
+    /// Finished runs so far (`data-run`).
+    run: u32,
+) -> impl IntoView {
+    let c = view.classified.comparison.clone();
+    let agree = view.labels_agree();
+    let truncation = view.truncation_note();
+    let labels: Vec<String> = view.rows.iter().map(|r| r.label.clone()).collect();
+    let quantized_title = "int8 (quantized)";
+    view! {
+        <section class="results" data-testid="lab-results" data-run=run.to_string()>
+            <h2>"Results"</h2>
+            <p class="muted">"For “" {view.text.clone()} "”"</p>
+            {truncation.map(|note| view! {
+                <p class="banner info" data-testid="truncated">{note}</p>
+            })}
+            <div class="metrics">
+                <MetricCard
+                    title="MSE of the logits"
+                    value=format::small(c.mse)
+                    detail="mean squared error: the distillation loss"
+                    hint="Average of the squared differences between the two logit vectors. 0 means identical outputs."
+                    attr:data-testid="mse"
+                    attr:data-value=format::f32_json(c.mse)
+                />
+                <MetricCard
+                    title="Max abs difference"
+                    value=format::small(c.max_abs_diff)
+                    detail="largest gap between two logits"
+                    attr:data-testid="max-abs-diff"
+                    attr:data-value=format::f32_json(c.max_abs_diff)
+                />
+                <MetricCard
+                    title="Size"
+                    value=format!("{} smaller", format::ratio(c.f32_size.total_bytes, c.quantized_size.total_bytes))
+                    detail=format!(
+                        "{} → {}",
+                        format::size(c.f32_size.total_bytes),
+                        format::size(c.quantized_size.total_bytes)
+                    )
+                />
+                <MetricCard
+                    title="Speed of int8"
+                    value=format::speed(view.classified.f32_ms, view.classified.quantized_ms)
+                    detail=format!(
+                        "{} vs {} (median of {})",
+                        format::ms(view.classified.f32_ms),
+                        format::ms(view.classified.quantized_ms),
+                        view.classified.timed_runs
+                    )
+                />
+                <MetricCard
+                    title="Labels"
+                    value=(if agree { "agree" } else { "differ" }).to_string()
+                    detail=format!("f32: {} · int8: {}", c.f32.label, c.quantized.label)
+                />
+                <MetricCard
+                    title="Tokens fed"
+                    value=c.f32.tokens.to_string()
+                    detail="including [CLS] and [SEP]"
+                    attr:data-testid="tokens"
+                    attr:data-count=c.f32.tokens.to_string()
+                />
+            </div>
+            <div class="panels">
+                <ModelPanel
+                    title="f32 (original)"
+                    suffix="f32"
+                    labels=labels.clone()
+                    prediction=c.f32.clone()
+                    size=c.f32_size
+                    ms=view.classified.f32_ms
+                    scale=view.scale
+                />
+                <ModelPanel
+                    title=quantized_title
+                    suffix="int8"
+                    labels=labels
+                    prediction=c.quantized.clone()
+                    size=c.quantized_size
+                    ms=view.classified.quantized_ms
+                    scale=view.scale
+                />
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,181 @@
+//! The messages between the page and the engine's Web Worker: one type each way.
+//!
+//! Both sides encode them with `serde-wasm-bindgen` (structured clone of plain JS
+//! objects; no JSON text in between). Every [`Request`] carries an id; the worker
+//! answers with a [`Response`] carrying the same id, zero or more
+//! [`ResponseBody::Progress`] first and then exactly one final body, so the bridge
+//! knows which pending call to resolve. Id 0 is reserved for messages the worker
+//! sends on its own ([`ResponseBody::Started`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
+
+/// Identifies one call from the page; unique per worker.
+pub type RequestId = u32;
+
+/// The id of messages that answer no request.
+pub const UNSOLICITED: RequestId = 0;
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Echoed back in every [`Response`] to this request.
+    pub id: RequestId,
+    /// What the worker should do.
+    pub body: RequestBody,
+}
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RequestBody {
+    /// Fetch `config.json`, `tokenizer.json`, `model.safetensors` (and the optional
+    /// `card.json`) under `base_url`, load the model in f32 and quantize it to
+    /// int8-dynamic once. Answered by progress, then [`ResponseBody::ModelReady`].
+    /// Asking again for the loaded URL answers at once from the cache.
+    LoadModel {
+        /// Absolute URL of the model folder, ending in `/`.
+        base_url: String,
+    },
+    /// Run the f32 and the int8 model on `text`. Answered by [`ResponseBody::Classified`].
+    Classify {
+        /// The learner's sentence, as typed.
+        text: String,
+    },
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Response {
+    /// The id of the request this answers, or [`UNSOLICITED`].
+    pub id: RequestId,
+    /// The answer.
+    pub body: ResponseBody,
+}
+
+/// What the worker says.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ResponseBody {
+    /// The worker's wasm has started and it listens; sent once, with id [`UNSOLICITED`].
+    /// Requests posted before this could be lost, so the bridge holds them until then.
+    Started,
+    /// Bytes of the model downloaded so far (not final).
+    Progress {
+        /// Bytes read so far, over all files.
+        loaded: u64,
+        /// Sum of the files' Content-Length, when every server reply had one.
+        total: Option<u64>,
+    },
+    /// The model is loaded and quantized (final answer to `LoadModel`).
+    ModelReady(ModelReady),
+    /// Both forwards of one text (final answer to `Classify`).
+    Classified(Classified),
+    /// The request failed; `message` is one line a learner can read (final).
+    Failed {
+        /// What went wrong, naming the file or value at fault.
+        message: String,
+    },
+}
+
+/// `card.json` beside the bundled model: where it comes from and whether it was trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Short name shown in the status line, e.g. `demo-untrained`.
+    pub name: String,
+    /// `false` for random weights: the page then says its labels mean nothing.
+    pub trained: bool,
+    /// One or two sentences about the model.
+    #[serde(default)]
+    pub summary: String,
+    /// Where the weights come from.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// What the page learns once the model is ready.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelReady {
+    /// The model folder it was loaded from.
+    pub base_url: String,
+    /// The model card, when the folder has one.
+    pub card: Option<ModelCard>,
+    /// Class names in logit order.
+    pub labels: Vec<String>,
+    /// Layers, width, vocabulary, parameters, max positions.
+    pub info: ModelInfo,
+    /// The scheme of the quantized copy.
+    pub scheme: Scheme,
+    /// Bytes of the f32 model as stored.
+    pub f32_size: ModelSize,
+    /// Bytes of the quantized model as stored.
+    pub quantized_size: ModelSize,
+    /// Bytes downloaded for the three model files.
+    pub downloaded_bytes: u64,
+    /// Time to parse the files and build the f32 model, in ms.
+    pub load_ms: f64,
+    /// Time to quantize it, in ms.
+    pub quantize_ms: f64,
+}
+
+/// The comparison of one text, with the worker's timings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Classified {
+    /// The engine's f32-vs-quantized comparison: logits, probabilities, labels, metrics, sizes.
+    pub comparison: Comparison,
+    /// Tokens the text had before truncation (incl. `[CLS]`/`[SEP]`).
+    pub original_tokens: usize,
+    /// Median forward time of the f32 model, ms (`performance.now()` in the worker).
+    pub f32_ms: f64,
+    /// Median forward time of the quantized model, ms.
+    pub quantized_ms: f64,
+    /// How many timed forwards each median is taken over.
+    pub timed_runs: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_survive_a_serde_round_trip() {
+        let requests = [
+            Request {
+                id: 7,
+                body: RequestBody::Classify {
+                    text: "I love learning about AI!".into(),
+                },
+            },
+            Request {
+                id: 8,
+                body: RequestBody::LoadModel {
+                    base_url: "http://127.0.0.1:8080/models/default/".into(),
+                },
+            },
+        ];
+        for request in requests {
+            let json = serde_json::to_string(&request).unwrap();
+            assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        }
+        let response = Response {
+            id: 8,
+            body: ResponseBody::Progress {
+                loaded: 10,
+                total: Some(20),
+            },
+        };
+        // The engine's types have no PartialEq: compare the encodings.
+        let json = serde_json::to_string(&response).unwrap();
+        let back: Response = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.id, 8);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn card_json_may_omit_summary_and_source() {
+        let card: ModelCard =
+            serde_json::from_str(r#"{"name":"demo-untrained","trained":false}"#).unwrap();
+        assert_eq!(card.name, "demo-untrained");
+        assert!(!card.trained);
+        assert!(card.summary.is_empty());
+    }
+}

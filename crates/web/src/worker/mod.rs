@@ -1,0 +1,105 @@
+//! The Web Worker side: owns the engine's models and answers the page's requests.
+//!
+//! `src/bin/worker.rs` calls [`start`]. Requests are handled one at a time in
+//! arrival order (a queue drained by one task), so a `Classify` never sees a model
+//! half-loaded by a `LoadModel` posted before it.
+
+mod fetch;
+mod models;
+pub mod timing;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{Request, RequestBody, Response, ResponseBody, UNSOLICITED};
+use models::Loaded;
+
+thread_local! {
+    static QUEUE: RefCell<VecDeque<Request>> = const { RefCell::new(VecDeque::new()) };
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
+    static MODEL: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+}
+
+/// Installs the message handler and tells the page the worker listens.
+pub fn start() {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<Request>(event.data()) {
+            Ok(request) => enqueue(request),
+            Err(e) => send(UNSOLICITED, failed(format!("undecodable request: {e}"))),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    send(UNSOLICITED, ResponseBody::Started);
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Posts one response to the page.
+fn send(id: u32, body: ResponseBody) {
+    let result = serde_wasm_bindgen::to_value(&Response { id, body })
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+        .and_then(|message| scope().post_message(&message));
+    if let Err(e) = result {
+        web_sys::console::error_2(&"squeeze worker: cannot post a response".into(), &e);
+    }
+}
+
+fn failed(message: String) -> ResponseBody {
+    ResponseBody::Failed { message }
+}
+
+fn enqueue(request: Request) {
+    QUEUE.with(|q| q.borrow_mut().push_back(request));
+    if DRAINING.with(|d| d.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        while let Some(request) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+            let id = request.id;
+            let body = handle(request).await;
+            send(id, body);
+        }
+        DRAINING.with(|d| d.set(false));
+    });
+}
+
+async fn handle(request: Request) -> ResponseBody {
+    match request.body {
+        RequestBody::LoadModel { base_url } => {
+            let cached = MODEL.with(|m| {
+                m.borrow()
+                    .as_ref()
+                    .filter(|loaded| loaded.ready.base_url == base_url)
+                    .map(|loaded| loaded.ready.clone())
+            });
+            if let Some(ready) = cached {
+                return ResponseBody::ModelReady(ready);
+            }
+            let id = request.id;
+            let progress = move |loaded, total| send(id, ResponseBody::Progress { loaded, total });
+            match models::load(&base_url, progress).await {
+                Ok(loaded) => {
+                    let ready = loaded.ready.clone();
+                    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                    ResponseBody::ModelReady(ready)
+                }
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::Classify { text } => MODEL.with(|m| match m.borrow().as_ref() {
+            None => failed("no model is loaded yet".to_string()),
+            Some(loaded) => match loaded.classify(&text) {
+                Ok(classified) => ResponseBody::Classified(classified),
+                Err(e) => failed(e.to_string()),
+            },
+        }),
+    }
+}

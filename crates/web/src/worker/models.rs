@@ -1,0 +1,91 @@
+//! The models the worker holds: the f32 classifier and its int8-dynamic copy,
+//! quantized once at load; and the timed comparison of one text.
+
+use crate::engine::{self, Classifier, ModelFiles, Scheme, TokenizerFile};
+use crate::protocol::{Classified, ModelCard, ModelReady};
+
+use super::fetch;
+use super::timing::{self, now_ms};
+
+/// The files of a model folder, in the order [`fetch::fetch_all`] returns them.
+const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// The scheme the lab compares against f32.
+const SCHEME: Scheme = Scheme::Int8Dynamic;
+
+/// A loaded model folder.
+pub struct Loaded {
+    /// What the page was told about it.
+    pub ready: ModelReady,
+    f32: Classifier,
+    quantized: Classifier,
+}
+
+/// Downloads the folder at `base_url`, builds the f32 model and quantizes it.
+pub async fn load(
+    base_url: &str,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Loaded, String> {
+    let card = match fetch::fetch_optional_text(&format!("{base_url}card.json")).await? {
+        Some(text) => Some(
+            serde_json::from_str::<ModelCard>(&text)
+                .map_err(|e| format!("{base_url}card.json: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut files = fetch::fetch_all(base_url, &FILES, progress).await?;
+    let downloaded_bytes = files.iter().map(|f| f.len() as u64).sum();
+    let weights = files.pop().unwrap_or_default();
+    let tokenizer = files.pop().unwrap_or_default();
+    let config = files.pop().unwrap_or_default();
+    let files = ModelFiles {
+        config,
+        tokenizer: TokenizerFile::Json(tokenizer),
+        weights,
+    };
+
+    let start = now_ms();
+    let f32 = Classifier::load(&files).map_err(|e| e.to_string())?;
+    let load_ms = now_ms() - start;
+    let start = now_ms();
+    let quantized = f32.quantize(SCHEME).map_err(|e| e.to_string())?;
+    let quantize_ms = now_ms() - start;
+
+    let ready = ModelReady {
+        base_url: base_url.to_string(),
+        card,
+        labels: f32.labels().to_vec(),
+        info: f32.info(),
+        scheme: SCHEME,
+        f32_size: f32.size(),
+        quantized_size: quantized.size(),
+        downloaded_bytes,
+        load_ms,
+        quantize_ms,
+    };
+    Ok(Loaded {
+        ready,
+        f32,
+        quantized,
+    })
+}
+
+impl Loaded {
+    /// Compares both models on `text` (the engine's numbers, as the CLI prints them)
+    /// and times each forward on the same encoding.
+    pub fn classify(&self, text: &str) -> engine::Result<Classified> {
+        let comparison = engine::compare(&self.f32, &self.quantized, text)?;
+        let encoding = self.f32.encode(text)?;
+        // `compare` just ran both models once, so these runs are warm.
+        let (f32_ms, runs) = timing::median_time(now_ms, || self.f32.logits(&encoding).map(drop))?;
+        let (quantized_ms, _) =
+            timing::median_time(now_ms, || self.quantized.logits(&encoding).map(drop))?;
+        Ok(Classified {
+            comparison,
+            original_tokens: encoding.original_len,
+            f32_ms,
+            quantized_ms,
+            timed_runs: runs,
+        })
+    }
+}

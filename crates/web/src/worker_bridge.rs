@@ -1,0 +1,244 @@
+//! The one module that talks to the engine's Web Worker: it spawns the worker,
+//! posts [`Request`]s, and turns the worker's [`Response`]s back into the futures
+//! the pages await.
+//!
+//! The worker is Trunk's `data-type="worker"` build of `src/bin/worker.rs`, started
+//! through the loader shim Trunk writes beside it (`worker_loader.js` imports
+//! `worker.js` and instantiates `worker_bg.wasm`). One worker serves the whole app
+//! and keeps its models across page changes; it is spawned on first use.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::protocol::{
+    Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, UNSOLICITED,
+};
+
+/// The loader script Trunk writes for the worker binary, relative to the document base.
+const WORKER_SCRIPT: &str = "worker_loader.js";
+
+/// The bundled model's folder, relative to the document base.
+pub const DEFAULT_MODEL_DIR: &str = "models/default/";
+
+/// Called with (bytes loaded, bytes expected) while a model downloads.
+type ProgressFn = Rc<dyn Fn(u64, Option<u64>)>;
+
+/// A call waiting for its final answer.
+struct Pending {
+    reply: oneshot::Sender<ResponseBody>,
+    progress: Option<ProgressFn>,
+}
+
+/// State shared between the bridge and the worker's event handlers.
+#[derive(Default)]
+struct Shared {
+    /// True once the worker said [`ResponseBody::Started`].
+    started: bool,
+    /// Requests posted before the worker listened.
+    queued: Vec<JsValue>,
+    next_id: RequestId,
+    pending: HashMap<RequestId, Pending>,
+    /// Set when the worker died; later calls spawn a new one.
+    dead: bool,
+}
+
+/// A running worker and its handlers (kept alive as long as the bridge).
+struct Bridge {
+    worker: Worker,
+    shared: Rc<RefCell<Shared>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
+}
+
+/// Absolute URL of `relative` against the document's base URL.
+pub fn document_url(relative: &str) -> Result<String, String> {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .ok_or("the page has no base URL")?;
+    web_sys::Url::new_with_base(relative, &base)
+        .map(|u| u.href())
+        .map_err(|_| format!("cannot resolve {relative} against {base}"))
+}
+
+/// Loads the model under `base_url` in the worker (a no-op there when it already
+/// holds it), reporting download progress through `on_progress`.
+pub async fn load_model(
+    base_url: String,
+    on_progress: impl Fn(u64, Option<u64>) + 'static,
+) -> Result<ModelReady, String> {
+    match call(
+        RequestBody::LoadModel { base_url },
+        Some(Rc::new(on_progress)),
+    )
+    .await?
+    {
+        ResponseBody::ModelReady(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Runs the f32 and the quantized model on `text`.
+pub async fn classify(text: String) -> Result<Classified, String> {
+    match call(RequestBody::Classify { text }, None).await? {
+        ResponseBody::Classified(classified) => Ok(classified),
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn unexpected(body: &ResponseBody) -> String {
+    match body {
+        ResponseBody::Failed { message } => message.clone(),
+        other => format!("the worker sent an unexpected answer: {other:?}"),
+    }
+}
+
+/// Posts `body` and waits for its final answer.
+async fn call(body: RequestBody, progress: Option<ProgressFn>) -> Result<ResponseBody, String> {
+    let bridge = bridge()?;
+    let (tx, rx) = oneshot::channel();
+    let message = {
+        let mut shared = bridge.shared.borrow_mut();
+        shared.next_id += 1;
+        let id = shared.next_id;
+        shared.pending.insert(
+            id,
+            Pending {
+                reply: tx,
+                progress,
+            },
+        );
+        serde_wasm_bindgen::to_value(&Request { id, body })
+            .map_err(|e| format!("cannot encode the request: {e}"))?
+    };
+    let started = bridge.shared.borrow().started;
+    if started {
+        post(&bridge.worker, &message)?;
+    } else {
+        bridge.shared.borrow_mut().queued.push(message);
+    }
+    rx.await
+        .map_err(|_| "the engine worker stopped before answering".to_string())
+}
+
+fn post(worker: &Worker, message: &JsValue) -> Result<(), String> {
+    worker
+        .post_message(message)
+        .map_err(|e| format!("cannot post to the engine worker: {e:?}"))
+}
+
+/// The live bridge, spawning the worker on first use or after it died.
+fn bridge() -> Result<Rc<Bridge>, String> {
+    BRIDGE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if let Some(bridge) = slot.as_ref() {
+            if !bridge.shared.borrow().dead {
+                return Ok(bridge.clone());
+            }
+            bridge.worker.terminate();
+        }
+        let bridge = Rc::new(spawn()?);
+        *slot = Some(bridge.clone());
+        Ok(bridge)
+    })
+}
+
+fn spawn() -> Result<Bridge, String> {
+    let url = document_url(WORKER_SCRIPT)?;
+    let worker =
+        Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;
+    let shared = Rc::new(RefCell::new(Shared::default()));
+
+    let on_message = {
+        let shared = shared.clone();
+        let worker = worker.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            match serde_wasm_bindgen::from_value::<Response>(event.data()) {
+                Ok(response) => deliver(&shared, &worker, response),
+                Err(e) => web_sys::console::error_1(
+                    &format!("squeeze: undecodable message from the worker: {e}").into(),
+                ),
+            }
+        })
+    };
+    let on_error = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            let message = format!("the engine worker failed: {}", event.message());
+            web_sys::console::error_1(&message.clone().into());
+            fail_all(&shared, &message);
+        })
+    };
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Ok(Bridge {
+        worker,
+        shared,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
+}
+
+/// Routes one message from the worker to its pending call.
+fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
+    match response.body {
+        ResponseBody::Started => {
+            let queued = {
+                let mut s = shared.borrow_mut();
+                s.started = true;
+                std::mem::take(&mut s.queued)
+            };
+            for message in queued {
+                if let Err(e) = post(worker, &message) {
+                    fail_all(shared, &e);
+                }
+            }
+        }
+        ResponseBody::Progress { loaded, total } => {
+            // Clone the callback out before calling it: it sets signals, and their
+            // effects may call into the bridge again.
+            let progress = shared
+                .borrow()
+                .pending
+                .get(&response.id)
+                .and_then(|p| p.progress.clone());
+            if let Some(progress) = progress {
+                progress(loaded, total);
+            }
+        }
+        body if response.id == UNSOLICITED => {
+            web_sys::console::warn_1(&format!("squeeze: worker says {body:?}").into());
+        }
+        body => {
+            let pending = shared.borrow_mut().pending.remove(&response.id);
+            if let Some(pending) = pending {
+                // The page may have stopped waiting (left the lab): nothing to do then.
+                let _ = pending.reply.send(body);
+            }
+        }
+    }
+}
+
+/// Fails every pending call with `message` and marks the worker dead.
+fn fail_all(shared: &Rc<RefCell<Shared>>, message: &str) {
+    let pending = {
+        let mut s = shared.borrow_mut();
+        s.dead = true;
+        std::mem::take(&mut s.pending)
+    };
+    for (_, p) in pending {
+        let _ = p.reply.send(ResponseBody::Failed {
+            message: message.to_string(),
+        });
+    }
+}
