@@ -1,0 +1,69 @@
+//! The engine inside a real browser (wasm32, headless Chromium via wasm-bindgen-test):
+//! the same PyTorch parity checks as `parity.rs`, on the bytes the page would fetch.
+//! Run with `cargo test --target wasm32-unknown-unknown -p engine --test wasm`.
+#![cfg(target_arch = "wasm32")]
+
+use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CONFIG: &[u8] = include_bytes!("../../../tests/fixtures/tiny/config.json");
+const TOKENIZER: &[u8] = include_bytes!("../../../tests/fixtures/tiny/tokenizer.json");
+const WEIGHTS: &[u8] = include_bytes!("../../../tests/fixtures/tiny/model.safetensors");
+const LOGITS: &str = include_str!("../../../tests/fixtures/tiny/logits.json");
+
+fn model() -> Classifier {
+    Classifier::load(&ModelFiles {
+        config: CONFIG.to_vec(),
+        tokenizer: TokenizerFile::Json(TOKENIZER.to_vec()),
+        weights: WEIGHTS.to_vec(),
+    })
+    .expect("tiny fixture loads in wasm")
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn wasm_parity_f32_and_int8_logits_match_torch() {
+    let f32_model = model();
+    let int8 = f32_model.quantize(Scheme::Int8Dynamic).unwrap();
+    let fixtures: serde_json::Value = serde_json::from_str(LOGITS).unwrap();
+    let mut int8_diffs = Vec::new();
+    for s in fixtures["sentences"].as_array().unwrap() {
+        let text = s["text"].as_str().unwrap();
+        let got = f32_model.classify(text).unwrap().logits;
+        let d = engine::metrics::max_abs_diff(&got, &floats(&s["f32_logits"])).unwrap();
+        assert!(d <= 1e-5, "f32 {text:?}: {d}");
+        let got = int8.classify(text).unwrap().logits;
+        for (a, b) in got.iter().zip(floats(&s["qint8_logits"])) {
+            assert!((a - b).abs() <= 2e-2, "int8 {text:?}: {a} vs {b}");
+            int8_diffs.push((a - b).abs());
+        }
+    }
+    int8_diffs.sort_by(f32::total_cmp);
+    let median = int8_diffs[int8_diffs.len() / 2];
+    assert!(median <= 1e-6, "int8 median |diff| {median}");
+}
+
+#[wasm_bindgen_test]
+fn wasm_errors_are_values_not_panics() {
+    let err = Classifier::load(&ModelFiles {
+        config: CONFIG.to_vec(),
+        tokenizer: TokenizerFile::Json(TOKENIZER.to_vec()),
+        weights: b"garbage".to_vec(),
+    })
+    .err()
+    .unwrap();
+    assert!(err.to_string().starts_with("model.safetensors:"), "{err}");
+    assert!(matches!(
+        model().classify(" "),
+        Err(engine::Error::EmptyInput)
+    ));
+}
