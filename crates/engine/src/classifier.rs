@@ -199,25 +199,21 @@ impl Classifier {
         }
     }
 
-    /// Every Linear layer with its shape, scheme and bytes.
+    /// Every Linear layer with its shape, scheme and bytes; a layer that stayed f32 under
+    /// a quantized scheme says why.
     pub fn linears(&self) -> Vec<LinearInfo> {
         self.model
             .linears()
             .into_iter()
             .map(|(name, l)| {
-                let (in_features, out_features) = match l {
-                    crate::quant::Linear::F32(f) => {
-                        let (o, i) = f.weight().dims2().unwrap_or((0, 0));
-                        (i, o)
-                    }
-                    crate::quant::Linear::Int8(q) => (q.in_features(), q.out_features()),
-                };
+                let (out_features, in_features) = l.dims();
                 LinearInfo {
                     name,
                     in_features,
                     out_features,
                     scheme: l.scheme(),
                     bytes: l.stored_bytes(),
+                    stays_f32_because: self.scheme.unfit_reason(in_features),
                 }
             })
             .collect()

@@ -23,6 +23,16 @@ struct SchemeRow {
     mse_vs_f32: f32,
     max_abs_diff_vs_f32: f32,
     agrees_with_f32: bool,
+    layers_quantized: usize,
+    layers_total: usize,
+    stays_f32: Vec<StaysF32>,
+}
+
+/// A Linear layer the scheme could not take, and why.
+#[derive(Serialize)]
+struct StaysF32 {
+    layer: String,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -60,7 +70,20 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> anyhow::Result<()> {
         let model = f32_model.quantize(scheme)?;
         let p = model.predict(&enc)?;
         let bytes = model.size().total_bytes;
+        let linears = model.linears();
+        let stays_f32: Vec<StaysF32> = linears
+            .iter()
+            .filter_map(|l| {
+                l.stays_f32_because.clone().map(|reason| StaysF32 {
+                    layer: l.name.clone(),
+                    reason,
+                })
+            })
+            .collect();
         rows.push(SchemeRow {
+            layers_quantized: linears.len() - stays_f32.len(),
+            layers_total: linears.len(),
+            stays_f32,
             scheme,
             bytes,
             compression: f32_bytes as f64 / bytes as f64,
@@ -117,8 +140,21 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> anyhow::Result<()> {
             format!("{:.2e}", r.mse_vs_f32),
             format!("{:.2e}", r.max_abs_diff_vs_f32),
             if r.agrees_with_f32 { "yes" } else { "NO" }.to_string(),
+            format!("{}/{}", r.layers_quantized, r.layers_total),
         ]);
     }
     write!(out, "{}", table.render())?;
+    for r in output.schemes.iter().filter(|r| !r.stays_f32.is_empty()) {
+        let first = &r.stays_f32[0];
+        writeln!(
+            out,
+            "{}: {} of {} Linear layers stay f32 (e.g. {}: {})",
+            r.scheme,
+            r.stays_f32.len(),
+            r.layers_total,
+            first.layer,
+            first.reason
+        )?;
+    }
     Ok(())
 }

@@ -287,6 +287,8 @@ pub struct LinearInfo {
     pub scheme: Scheme,
     /// Bytes as stored.
     pub bytes: u64,
+    /// Why the layer stayed f32 under a scheme that could not take its shape.
+    pub stays_f32_because: Option<String>,
 }
 
 /// `DistilBertForSequenceClassification`.

@@ -3,11 +3,14 @@
 //! A scheme is a value: the model asks each of its Linear layers to forward, and each
 //! layer is f32 or quantized. Nothing else in the model knows which.
 
+pub mod f16;
+pub mod ggml;
 pub mod int8;
 
 use std::fmt;
 use std::str::FromStr;
 
+use candle_core::quantized::GgmlDType;
 use candle_core::{Module, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -20,22 +23,55 @@ use crate::{Error, Result};
 pub enum Scheme {
     /// Full precision: the model as trained.
     F32,
+    /// Weights stored as f16 (PyTorch's `float16_dynamic_qconfig`), multiplied in f32.
+    F16,
     /// PyTorch `quantize_dynamic(..., dtype=torch.qint8)`: one weight scale per tensor.
     Int8Dynamic,
     /// The same with `per_channel_dynamic_qconfig`: one weight scale per output row.
     Int8PerChannel,
+    /// GGML Q8_0: blocks of 32 int8 weights with one f16 scale.
+    #[serde(rename = "q8_0")]
+    Q8_0,
+    /// GGML Q5_0: blocks of 32 5-bit weights with one f16 scale.
+    #[serde(rename = "q5_0")]
+    Q5_0,
+    /// GGML Q4_1: blocks of 32 4-bit weights with an f16 scale and minimum.
+    #[serde(rename = "q4_1")]
+    Q4_1,
+    /// GGML Q4_0: blocks of 32 4-bit weights with one f16 scale.
+    #[serde(rename = "q4_0")]
+    Q4_0,
+    /// GGML Q4_K: 256-weight super-blocks of 4-bit weights with 6-bit sub-block scales.
+    #[serde(rename = "q4_k")]
+    Q4K,
 }
 
 impl Scheme {
     /// Every scheme, in the order tables show them.
-    pub const ALL: &'static [Scheme] = &[Scheme::F32, Scheme::Int8Dynamic, Scheme::Int8PerChannel];
+    pub const ALL: &'static [Scheme] = &[
+        Scheme::F32,
+        Scheme::F16,
+        Scheme::Int8Dynamic,
+        Scheme::Int8PerChannel,
+        Scheme::Q8_0,
+        Scheme::Q5_0,
+        Scheme::Q4_1,
+        Scheme::Q4_0,
+        Scheme::Q4K,
+    ];
 
     /// The name used on the command line, in URLs and in JSON.
     pub fn name(self) -> &'static str {
         match self {
             Scheme::F32 => "f32",
+            Scheme::F16 => "f16",
             Scheme::Int8Dynamic => "int8-dynamic",
             Scheme::Int8PerChannel => "int8-per-channel",
+            Scheme::Q8_0 => "q8_0",
+            Scheme::Q5_0 => "q5_0",
+            Scheme::Q4_1 => "q4_1",
+            Scheme::Q4_0 => "q4_0",
+            Scheme::Q4K => "q4_k",
         }
     }
 
@@ -43,13 +79,37 @@ impl Scheme {
     pub fn description(self) -> &'static str {
         match self {
             Scheme::F32 => "32-bit floats, as trained",
+            Scheme::F16 => "16-bit float weights, multiplied in f32 (PyTorch float16 dynamic)",
             Scheme::Int8Dynamic => {
                 "int8 weights, one scale per layer; activations quantized per call (PyTorch quantize_dynamic)"
             }
             Scheme::Int8PerChannel => {
                 "int8 weights, one scale per output row; activations quantized per call"
             }
+            Scheme::Q8_0 => "GGML: 8-bit weights in blocks of 32, one f16 scale per block",
+            Scheme::Q5_0 => "GGML: 5-bit weights in blocks of 32, one f16 scale per block",
+            Scheme::Q4_1 => "GGML: 4-bit weights in blocks of 32, f16 scale and minimum per block",
+            Scheme::Q4_0 => "GGML: 4-bit weights in blocks of 32, one f16 scale per block",
+            Scheme::Q4K => "GGML k-quant: 4-bit weights in super-blocks of 256 with 6-bit block scales",
         }
+    }
+
+    /// The GGML block format behind a GGML scheme.
+    pub fn ggml_dtype(self) -> Option<GgmlDType> {
+        match self {
+            Scheme::Q8_0 => Some(GgmlDType::Q8_0),
+            Scheme::Q5_0 => Some(GgmlDType::Q5_0),
+            Scheme::Q4_1 => Some(GgmlDType::Q4_1),
+            Scheme::Q4_0 => Some(GgmlDType::Q4_0),
+            Scheme::Q4K => Some(GgmlDType::Q4K),
+            _ => None,
+        }
+    }
+
+    /// Why a Linear with `in_features` inputs cannot take this scheme (it then stays f32).
+    pub fn unfit_reason(self, in_features: usize) -> Option<String> {
+        self.ggml_dtype()
+            .and_then(|d| ggml::fits(d, in_features).err())
     }
 }
 
@@ -83,8 +143,12 @@ impl FromStr for Scheme {
 pub enum Linear {
     /// Float weights, multiplied by candle.
     F32(candle_nn::Linear),
+    /// Half-precision weights.
+    F16(f16::F16Linear),
     /// PyTorch-exact dynamic int8.
     Int8(int8::Int8Linear),
+    /// A GGML block format.
+    Ggml(ggml::GgmlLinear),
 }
 
 impl Linear {
@@ -93,26 +157,59 @@ impl Linear {
         Linear::F32(candle_nn::Linear::new(weight, bias))
     }
 
-    /// This layer in `scheme`. Only an f32 layer can be quantized.
+    /// This layer in `scheme`. Only an f32 layer can be quantized; a layer whose shape
+    /// the scheme cannot take stays f32 (see [`Scheme::unfit_reason`]).
     pub fn quantize(&self, scheme: Scheme) -> Result<Self> {
         let Linear::F32(float) = self else {
             return Err(Error::AlreadyQuantized(self.scheme().name()));
         };
-        let granularity = match scheme {
-            Scheme::F32 => return Ok(self.clone()),
-            Scheme::Int8Dynamic => int8::Granularity::PerTensor,
-            Scheme::Int8PerChannel => int8::Granularity::PerChannel,
-        };
-        let layer = int8::Int8Linear::from_tensors(float.weight(), float.bias(), granularity)?;
-        Ok(Linear::Int8(layer))
+        let (w, b) = (float.weight(), float.bias());
+        let (_, in_features) = self.dims();
+        if scheme.unfit_reason(in_features).is_some() {
+            return Ok(self.clone());
+        }
+        Ok(match scheme {
+            Scheme::F32 => self.clone(),
+            Scheme::F16 => Linear::F16(f16::F16Linear::from_tensors(w, b)?),
+            Scheme::Int8Dynamic => Linear::Int8(int8::Int8Linear::from_tensors(
+                w,
+                b,
+                int8::Granularity::PerTensor,
+            )?),
+            Scheme::Int8PerChannel => Linear::Int8(int8::Int8Linear::from_tensors(
+                w,
+                b,
+                int8::Granularity::PerChannel,
+            )?),
+            Scheme::Q8_0 | Scheme::Q5_0 | Scheme::Q4_1 | Scheme::Q4_0 | Scheme::Q4K => {
+                let dtype = scheme.ggml_dtype().expect("a GGML scheme");
+                Linear::Ggml(ggml::GgmlLinear::from_tensors(w, b, dtype)?)
+            }
+        })
     }
 
     /// The scheme this layer is stored in.
     pub fn scheme(&self) -> Scheme {
         match self {
             Linear::F32(_) => Scheme::F32,
+            Linear::F16(_) => Scheme::F16,
             Linear::Int8(l) if l.scales().len() == 1 => Scheme::Int8Dynamic,
             Linear::Int8(_) => Scheme::Int8PerChannel,
+            Linear::Ggml(l) => Scheme::ALL
+                .iter()
+                .copied()
+                .find(|s| s.ggml_dtype() == Some(l.dtype()))
+                .unwrap_or(Scheme::F32),
+        }
+    }
+
+    /// `(out_features, in_features)`.
+    pub fn dims(&self) -> (usize, usize) {
+        match self {
+            Linear::F32(l) => l.weight().dims2().unwrap_or((0, 0)),
+            Linear::F16(l) => l.dims(),
+            Linear::Int8(l) => (l.out_features(), l.in_features()),
+            Linear::Ggml(l) => l.dims(),
         }
     }
 
@@ -123,7 +220,9 @@ impl Linear {
                 let bias = l.bias().map_or(0, |b| b.elem_count());
                 4 * (l.weight().elem_count() + bias) as u64
             }
+            Linear::F16(l) => l.stored_bytes(),
             Linear::Int8(l) => l.stored_bytes(),
+            Linear::Ggml(l) => l.stored_bytes(),
         }
     }
 
@@ -131,7 +230,9 @@ impl Linear {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Linear::F32(l) => l.forward(x).during("linear"),
+            Linear::F16(l) => l.forward(x),
             Linear::Int8(l) => l.forward(x),
+            Linear::Ggml(l) => l.forward(x),
         }
     }
 }
@@ -152,7 +253,17 @@ mod tests {
         let err = "int4".parse::<Scheme>().unwrap_err().to_string();
         assert_eq!(
             err,
-            "unknown scheme `int4`; expected one of: f32, int8-dynamic, int8-per-channel"
+            "unknown scheme `int4`; expected one of: f32, f16, int8-dynamic, int8-per-channel, q8_0, q5_0, q4_1, q4_0, q4_k"
         );
+    }
+
+    #[test]
+    fn ggml_needs_whole_blocks_and_says_why() {
+        assert_eq!(Scheme::Q8_0.unfit_reason(64), None);
+        assert_eq!(
+            Scheme::Q4K.unfit_reason(64).unwrap(),
+            "input width 64 is not a multiple of the 256-weight Q4K block"
+        );
+        assert_eq!(Scheme::Int8Dynamic.unfit_reason(7), None);
     }
 }

@@ -1,0 +1,48 @@
+//! Half-precision weights: PyTorch's `float16_dynamic_qconfig` stores Linear weights as
+//! f16 and multiplies in f32. Here the f16 weights are widened once per call, so the
+//! result is what an f32 Linear computes with f16-rounded weights.
+
+use candle_core::{DType, Module, Tensor};
+
+use crate::error::CandleContext;
+use crate::Result;
+
+/// A Linear layer whose weight is stored as f16.
+#[derive(Clone, Debug)]
+pub struct F16Linear {
+    weight: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl F16Linear {
+    /// Rounds an f32 weight `[out, in]` to f16; the bias stays f32.
+    pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>) -> Result<Self> {
+        Ok(Self {
+            weight: weight.to_dtype(DType::F16).during("f16: weight")?,
+            bias: bias.cloned(),
+        })
+    }
+
+    /// `(out, in)`.
+    pub fn dims(&self) -> (usize, usize) {
+        self.weight.dims2().unwrap_or((0, 0))
+    }
+
+    /// The weight as the f32 values it represents.
+    pub fn dequantized_weight(&self) -> Result<Tensor> {
+        self.weight.to_dtype(DType::F32).during("f16: widen weight")
+    }
+
+    /// Bytes as stored: two per weight, four per bias value.
+    pub fn stored_bytes(&self) -> u64 {
+        (2 * self.weight.elem_count() + 4 * self.bias.as_ref().map_or(0, Tensor::elem_count)) as u64
+    }
+
+    /// Forward on `[..., in]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let w = self.dequantized_weight()?;
+        candle_nn::Linear::new(w, self.bias.clone())
+            .forward(x)
+            .during("f16: linear")
+    }
+}

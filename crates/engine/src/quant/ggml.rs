@@ -1,0 +1,87 @@
+//! llama.cpp's GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q4_K …) through candle's
+//! `QTensor` and `QMatMul`.
+//!
+//! Each block of 32 (256 for k-quants) consecutive weights along the input dimension
+//! shares a scale (and for some formats a minimum), so a layer fits only when its input
+//! width is a multiple of the block size; a layer that does not fit stays f32 and says why.
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
+
+use crate::error::CandleContext;
+use crate::Result;
+
+/// Whether a weight with `in_features` columns can be stored in `dtype`; if not, why.
+pub fn fits(dtype: GgmlDType, in_features: usize) -> std::result::Result<(), String> {
+    let block = dtype.block_size();
+    // candle's Q4_1/Q5_0/Q5_1 dot products walk two blocks at a time (k_quants.rs
+    // asserts it), so those formats need an even number of blocks.
+    let pairs = matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1);
+    let unit = if pairs { 2 * block } else { block };
+    if in_features.is_multiple_of(unit) {
+        Ok(())
+    } else if pairs && in_features.is_multiple_of(block) {
+        Err(format!(
+            "input width {in_features} is an odd number of {block}-weight {dtype:?} blocks; candle's kernel needs pairs"
+        ))
+    } else {
+        Err(format!(
+            "input width {in_features} is not a multiple of the {block}-weight {dtype:?} block"
+        ))
+    }
+}
+
+/// A Linear layer whose weight is a GGML quantized tensor.
+#[derive(Clone, Debug)]
+pub struct GgmlLinear {
+    weight: std::sync::Arc<QTensor>,
+    matmul: QMatMul,
+    bias: Option<Tensor>,
+    dtype: GgmlDType,
+}
+
+impl GgmlLinear {
+    /// Quantizes an f32 weight `[out, in]`; the bias stays f32. Check [`fits`] first.
+    pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>, dtype: GgmlDType) -> Result<Self> {
+        let q = std::sync::Arc::new(QTensor::quantize(weight, dtype).during("ggml: quantize")?);
+        Ok(Self {
+            matmul: QMatMul::from_arc(q.clone()).during("ggml: matmul")?,
+            weight: q,
+            bias: bias.cloned(),
+            dtype,
+        })
+    }
+
+    /// The block format.
+    pub fn dtype(&self) -> GgmlDType {
+        self.dtype
+    }
+
+    /// `(out, in)`.
+    pub fn dims(&self) -> (usize, usize) {
+        self.weight.shape().dims2().unwrap_or((0, 0))
+    }
+
+    /// The weight as the f32 values it represents.
+    pub fn dequantized_weight(&self) -> Result<Tensor> {
+        self.weight
+            .dequantize(&Device::Cpu)
+            .during("ggml: dequantize")
+    }
+
+    /// Bytes as stored: the blocks (quantized values with their scales) and the f32 bias.
+    pub fn stored_bytes(&self) -> u64 {
+        let n = self.weight.shape().elem_count();
+        let blocks = n / self.dtype.block_size() * self.dtype.type_size();
+        (blocks + 4 * self.bias.as_ref().map_or(0, Tensor::elem_count)) as u64
+    }
+
+    /// Forward on `[..., in]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.matmul.forward(x).during("ggml: matmul")?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(b).during("ggml: bias"),
+            None => Ok(y),
+        }
+    }
+}
