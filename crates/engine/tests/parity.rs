@@ -12,62 +12,19 @@ mod common;
 use std::collections::HashMap;
 
 use common::{files, fixture, floats, json, median, read, tiny};
-use engine::quant::int8::{Granularity, Int8Linear};
 use engine::{Classifier, Scheme};
 
 const F32_TOL: f32 = 1e-5;
 const INT8_MEDIAN_TOL: f32 = 1e-6;
 const INT8_MAX_TOL: f32 = 2e-2;
 
-/// The tensors of layers.safetensors as f32 (i8 weights widened), read with the
-/// safetensors crate because candle has no i8 dtype.
+#[path = "common/layers.rs"]
+mod layers;
+
+use layers::{assert_layers_bit_exact, quantized_layer};
+
 fn layer_tensors() -> HashMap<String, Vec<f32>> {
-    let bytes = read(fixture("tiny/layers.safetensors"));
-    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(name, view)| {
-            let data = view.data();
-            let values = match view.dtype() {
-                safetensors::Dtype::F32 => data
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-                safetensors::Dtype::I8 => data.iter().map(|&b| f32::from(b as i8)).collect(),
-                other => panic!("{name}: unexpected dtype {other:?}"),
-            };
-            (name, values)
-        })
-        .collect()
-}
-
-fn granularity(variant: &str) -> Granularity {
-    match variant {
-        "tensor" => Granularity::PerTensor,
-        "channel" => Granularity::PerChannel,
-        other => panic!("unknown variant {other}"),
-    }
-}
-
-fn quantized_layer(
-    tensors: &HashMap<String, Vec<f32>>,
-    meta: &serde_json::Value,
-    layer: &str,
-    variant: &str,
-) -> Int8Linear {
-    let info = meta["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["name"] == layer)
-        .unwrap_or_else(|| panic!("layer {layer} in layers.json"));
-    let w = &tensors[info["key_w"].as_str().unwrap()];
-    let b = &tensors[info["key_b"].as_str().unwrap()];
-    let (n, k) = (
-        info["out_features"].as_u64().unwrap() as usize,
-        info["in_features"].as_u64().unwrap() as usize,
-    );
-    Int8Linear::quantize(w, n, k, Some(b), granularity(variant))
+    layers::layer_tensors(&read(fixture("tiny/layers.safetensors")))
 }
 
 #[test]
@@ -91,37 +48,7 @@ fn parity_int8_weights_and_scales_are_torchs() {
 #[test]
 fn parity_each_quantized_linear_is_bit_exact() {
     let meta = json(fixture("tiny/layers.json"));
-    let tensors = layer_tensors();
-    let calls = meta["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(meta["edge_calls"].as_array().unwrap());
-    let (mut outputs, mut n_calls) = (0, 0);
-    for call in calls {
-        let (variant, layer) = (
-            call["variant"].as_str().unwrap(),
-            call["layer"].as_str().unwrap(),
-        );
-        let ours = quantized_layer(&tensors, &meta, layer, variant);
-        let x = &tensors[call["key_x"].as_str().unwrap()];
-        let want = &tensors[call["key_y"].as_str().unwrap()];
-        let got = ours.forward_rows(x);
-        assert_eq!(got.len(), want.len(), "{variant}/{layer}: output length");
-        let differ = got
-            .iter()
-            .zip(want)
-            .filter(|(a, b)| a.to_bits() != b.to_bits())
-            .count();
-        assert_eq!(
-            differ,
-            0,
-            "{variant}/{layer} {:?}: {differ} outputs differ from torch",
-            call.get("case").or(call.get("sentence"))
-        );
-        outputs += got.len();
-        n_calls += 1;
-    }
+    let (n_calls, outputs) = assert_layers_bit_exact(&meta, &layer_tensors());
     assert!(
         n_calls >= 30 && outputs > 10_000,
         "{n_calls} calls, {outputs} outputs"

@@ -12,6 +12,11 @@ const CONFIG: &[u8] = include_bytes!("../../../tests/fixtures/tiny/config.json")
 const TOKENIZER: &[u8] = include_bytes!("../../../tests/fixtures/tiny/tokenizer.json");
 const WEIGHTS: &[u8] = include_bytes!("../../../tests/fixtures/tiny/model.safetensors");
 const LOGITS: &str = include_str!("../../../tests/fixtures/tiny/logits.json");
+const LAYERS: &[u8] = include_bytes!("../../../tests/fixtures/tiny/layers.safetensors");
+const LAYERS_JSON: &str = include_str!("../../../tests/fixtures/tiny/layers.json");
+
+#[path = "common/layers.rs"]
+mod layers;
 
 fn model() -> Classifier {
     Classifier::load(&ModelFiles {
@@ -50,6 +55,18 @@ fn wasm_parity_f32_and_int8_logits_match_torch() {
     int8_diffs.sort_by(f32::total_cmp);
     let median = int8_diffs[int8_diffs.len() / 2];
     assert!(median <= 1e-6, "int8 median |diff| {median}");
+}
+
+/// The simd128 integer kernel must give torch's outputs bit for bit, as the AVX2 and
+/// scalar paths do natively.
+#[wasm_bindgen_test]
+fn wasm_parity_each_quantized_linear_is_bit_exact() {
+    let meta: serde_json::Value = serde_json::from_str(LAYERS_JSON).unwrap();
+    let (calls, outputs) = layers::assert_layers_bit_exact(&meta, &layers::layer_tensors(LAYERS));
+    assert!(
+        calls >= 30 && outputs > 10_000,
+        "{calls} calls, {outputs} outputs"
+    );
 }
 
 #[wasm_bindgen_test]

