@@ -38,9 +38,14 @@ pub fn fraction(loaded: u64, total: Option<u64>) -> Option<f64> {
     }
 }
 
-/// Milliseconds: one decimal, since the worker's timer ticks in steps of 0.1 ms.
+/// Milliseconds: two decimals below 10 ms (the worker averages many forwards per
+/// reading, so they are meaningful), one above.
 pub fn ms(ms: f64) -> String {
-    format!("{ms:.1} ms")
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 /// How many times smaller `after` is than `before`: `"3.9×"`.
@@ -159,6 +164,7 @@ mod tests {
     #[test]
     fn times_and_ratios() {
         assert_eq!(ms(12.34), "12.3 ms");
+        assert_eq!(ms(0.523), "0.52 ms");
         assert_eq!(ratio(12_000, 3_000), "4.0×");
         assert_eq!(ratio(1, 0), "–");
         assert_eq!(speed(20.0, 10.0), "2.0× faster");

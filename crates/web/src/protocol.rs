@@ -124,12 +124,21 @@ pub struct Classified {
     pub comparison: Comparison,
     /// Tokens the text had before truncation (incl. `[CLS]`/`[SEP]`).
     pub original_tokens: usize,
-    /// Median forward time of the f32 model, ms (`performance.now()` in the worker).
-    pub f32_ms: f64,
-    /// Median forward time of the quantized model, ms.
-    pub quantized_ms: f64,
-    /// How many timed forwards each median is taken over.
-    pub timed_runs: u32,
+    /// Forward time of the f32 model, measured in the worker.
+    pub f32_time: ForwardTime,
+    /// Forward time of the quantized model.
+    pub quantized_time: ForwardTime,
+}
+
+/// How long one forward takes, as measured in the worker with `performance.now()`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForwardTime {
+    /// Median over the samples of the mean time per forward, in ms.
+    pub ms: f64,
+    /// Samples taken.
+    pub samples: u32,
+    /// Forwards run back to back in each sample (so the 0.1 ms clock can see them).
+    pub forwards_per_sample: u32,
 }
 
 #[cfg(test)]

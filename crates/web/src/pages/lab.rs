@@ -143,7 +143,8 @@ pub fn Lab() -> impl IntoView {
                             format::ms(ready.load_ms),
                             format::ms(ready.quantize_ms),
                         )}
-                        {ready.card.as_ref().filter(|c| !c.summary.is_empty()).map(|c| format!(" · {}", c.summary))}
+                        // An untrained card's summary repeats the banner below; show only a trained one's.
+                        {ready.card.as_ref().filter(|c| c.trained && !c.summary.is_empty()).map(|c| format!(" · {}", c.summary))}
                     </p>
                 }.into_any()),
                 ModelStatus::Error(_) => None,
@@ -212,6 +213,7 @@ fn Results(
     let truncation = view.truncation_note();
     let labels: Vec<String> = view.rows.iter().map(|r| r.label.clone()).collect();
     let quantized_title = "int8 (quantized)";
+    let (f32_time, quantized_time) = (view.classified.f32_time, view.classified.quantized_time);
     view! {
         <section class="results" data-testid="lab-results" data-run=run.to_string()>
             <h2>"Results"</h2>
@@ -239,19 +241,21 @@ fn Results(
                     title="Size"
                     value=format!("{} smaller", format::ratio(c.f32_size.total_bytes, c.quantized_size.total_bytes))
                     detail=format!(
-                        "{} → {}",
+                        "{} → {}; the Linear layers alone {} smaller (embeddings stay f32)",
                         format::size(c.f32_size.total_bytes),
-                        format::size(c.quantized_size.total_bytes)
+                        format::size(c.quantized_size.total_bytes),
+                        format::ratio(c.f32_size.linear_bytes, c.quantized_size.linear_bytes),
                     )
                 />
                 <MetricCard
                     title="Speed of int8"
-                    value=format::speed(view.classified.f32_ms, view.classified.quantized_ms)
+                    value=format::speed(f32_time.ms, quantized_time.ms)
                     detail=format!(
-                        "{} vs {} (median of {})",
-                        format::ms(view.classified.f32_ms),
-                        format::ms(view.classified.quantized_ms),
-                        view.classified.timed_runs
+                        "{} vs {} per forward (median of {} × {})",
+                        format::ms(f32_time.ms),
+                        format::ms(quantized_time.ms),
+                        f32_time.samples,
+                        f32_time.forwards_per_sample,
                     )
                 />
                 <MetricCard
@@ -274,7 +278,7 @@ fn Results(
                     labels=labels.clone()
                     prediction=c.f32.clone()
                     size=c.f32_size
-                    ms=view.classified.f32_ms
+                    ms=f32_time.ms
                     scale=view.scale
                 />
                 <ModelPanel
@@ -283,7 +287,7 @@ fn Results(
                     labels=labels
                     prediction=c.quantized.clone()
                     size=c.quantized_size
-                    ms=view.classified.quantized_ms
+                    ms=quantized_time.ms
                     scale=view.scale
                 />
             </div>

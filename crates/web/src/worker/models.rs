@@ -77,15 +77,14 @@ impl Loaded {
         let comparison = engine::compare(&self.f32, &self.quantized, text)?;
         let encoding = self.f32.encode(text)?;
         // `compare` just ran both models once, so these runs are warm.
-        let (f32_ms, runs) = timing::median_time(now_ms, || self.f32.logits(&encoding).map(drop))?;
-        let (quantized_ms, _) =
-            timing::median_time(now_ms, || self.quantized.logits(&encoding).map(drop))?;
+        let f32_time = timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?;
+        let quantized_time =
+            timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?;
         Ok(Classified {
             comparison,
             original_tokens: encoding.original_len,
-            f32_ms,
-            quantized_ms,
-            timed_runs: runs,
+            f32_time,
+            quantized_time,
         })
     }
 }

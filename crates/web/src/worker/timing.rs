@@ -1,12 +1,25 @@
 //! Forward timing in the worker. `std::time::Instant` panics on wasm32, so the clock
-//! is `performance.now()`; browsers coarsen it (0.1 ms in a worker without
-//! cross-origin isolation), hence a median over several runs.
+//! is `performance.now()`, which browsers coarsen (0.1 ms in a worker without
+//! cross-origin isolation). A small model's forward can take less than one tick, so
+//! each sample runs enough forwards back to back to span [`MIN_SAMPLE_MS`], and the
+//! reported time is the median over samples of the mean per forward.
 
-/// Most timed forwards per model.
-pub const MAX_RUNS: u32 = 5;
+use crate::protocol::ForwardTime;
 
-/// Stop timing a model once its runs took this long, so a big model stays responsive.
+/// Samples per model.
+pub const SAMPLES: u32 = 5;
+
+/// The shortest sample: 50 ticks of the coarsened clock, so rounding stays ≤ 2 %.
+pub const MIN_SAMPLE_MS: f64 = 5.0;
+
+/// The clock's resolution in a worker without cross-origin isolation.
+pub const TICK_MS: f64 = 0.1;
+
+/// Stop sampling a model once this much time went into it, so a big model stays responsive.
 pub const BUDGET_MS: f64 = 600.0;
+
+/// Most forwards in one sample, whatever the first one measured.
+const MAX_PER_SAMPLE: u32 = 1000;
 
 /// Milliseconds since the worker started (`performance.now()`), or 0 without a clock.
 pub fn now_ms() -> f64 {
@@ -18,22 +31,46 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs `f` up to [`MAX_RUNS`] times (at least once, and no more once [`BUDGET_MS`]
-/// is spent), reading the clock with `clock`; returns the median time and the run count.
-pub fn median_time<E>(
+/// Times `forward`, reading the clock with `clock`: one calibration run decides how
+/// many forwards make a sample, then up to [`SAMPLES`] samples (at least one, and
+/// none past [`BUDGET_MS`]).
+pub fn time_forward<E>(
     clock: impl Fn() -> f64,
-    mut f: impl FnMut() -> Result<(), E>,
-) -> Result<(f64, u32), E> {
-    let mut times = Vec::with_capacity(MAX_RUNS as usize);
-    let mut spent = 0.0;
-    while times.len() < MAX_RUNS as usize && (times.is_empty() || spent < BUDGET_MS) {
+    mut forward: impl FnMut() -> Result<(), E>,
+) -> Result<ForwardTime, E> {
+    let start = clock();
+    forward()?;
+    let first = clock() - start;
+    if first >= BUDGET_MS {
+        return Ok(ForwardTime {
+            ms: first,
+            samples: 1,
+            forwards_per_sample: 1,
+        });
+    }
+    let per_sample = forwards_per_sample(first);
+    let mut times = Vec::with_capacity(SAMPLES as usize);
+    let mut spent = first;
+    while times.len() < SAMPLES as usize && (times.is_empty() || spent < BUDGET_MS) {
         let start = clock();
-        f()?;
+        for _ in 0..per_sample {
+            forward()?;
+        }
         let t = clock() - start;
         spent += t;
-        times.push(t);
+        times.push(t / f64::from(per_sample));
     }
-    Ok((median(&mut times), times.len() as u32))
+    Ok(ForwardTime {
+        ms: median(&mut times),
+        samples: times.len() as u32,
+        forwards_per_sample: per_sample,
+    })
+}
+
+/// Forwards per sample for a forward that measured `first_ms` (0 below one tick).
+pub fn forwards_per_sample(first_ms: f64) -> u32 {
+    let per = (MIN_SAMPLE_MS / first_ms.max(TICK_MS)).ceil();
+    (per as u32).clamp(1, MAX_PER_SAMPLE)
 }
 
 /// Median of `xs` (mean of the middle two for an even count); 0 for none.
@@ -63,28 +100,39 @@ mod tests {
     }
 
     #[test]
-    fn timing_runs_up_to_the_limit_and_takes_the_median() {
-        // A fake clock that advances 10, 1, 2, 3, 4 ms across the five runs.
-        let steps = [10.0, 1.0, 2.0, 3.0, 4.0];
+    fn fast_forwards_are_batched_to_span_many_ticks() {
+        assert_eq!(forwards_per_sample(0.0), 50);
+        assert_eq!(forwards_per_sample(0.5), 10);
+        assert_eq!(forwards_per_sample(7.0), 1);
+        assert_eq!(forwards_per_sample(1e-9), 50);
+    }
+
+    #[test]
+    fn timing_takes_the_median_per_forward() {
+        // A fake clock: every forward costs 0.5 ms, except the ten of the second
+        // sample (calls 11..21), which cost 3 ms each: one slow sample must not move the median.
         let now = Cell::new(0.0);
-        let run = Cell::new(0);
-        let (ms, runs) = median_time(
+        let calls = Cell::new(0u32);
+        let t = time_forward(
             || now.get(),
             || {
-                now.set(now.get() + steps[run.get()]);
-                run.set(run.get() + 1);
+                let n = calls.get();
+                calls.set(n + 1);
+                now.set(now.get() + if (11..21).contains(&n) { 3.0 } else { 0.5 });
                 Ok::<(), ()>(())
             },
         )
         .unwrap();
-        assert_eq!(runs, MAX_RUNS);
-        assert_eq!(ms, 3.0);
+        assert_eq!(t.forwards_per_sample, 10);
+        assert_eq!(t.samples, SAMPLES);
+        assert_eq!(t.ms, 0.5);
+        assert_eq!(calls.get(), 1 + SAMPLES * 10);
     }
 
     #[test]
     fn a_slow_model_is_timed_once() {
         let now = Cell::new(0.0);
-        let (ms, runs) = median_time(
+        let t = time_forward(
             || now.get(),
             || {
                 now.set(now.get() + 2.0 * BUDGET_MS);
@@ -92,12 +140,15 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!((ms, runs), (2.0 * BUDGET_MS, 1));
+        assert_eq!(
+            (t.ms, t.samples, t.forwards_per_sample),
+            (2.0 * BUDGET_MS, 1, 1)
+        );
     }
 
     #[test]
     fn an_error_stops_timing() {
-        let r = median_time(|| 0.0, || Err::<(), _>("boom"));
+        let r = time_forward(|| 0.0, || Err::<(), _>("boom"));
         assert_eq!(r, Err("boom"));
     }
 }
