@@ -101,6 +101,13 @@ fn check_run(lab: &Lab, text: &str, native: &(Classifier, Classifier)) -> Result
         INT8_TOL,
     )?;
 
+    println!(
+        "lab `{text}`: max |page - native| f32 {:e}, int8 {:e}; page mse(f32, int8) {:e}",
+        metrics::max_abs_diff(&page_f32, &want_f32.logits)?,
+        metrics::max_abs_diff(&page_int8, &want_int8.logits)?,
+        metrics::mse(&page_f32, &page_int8)?
+    );
+
     // MSE and max abs diff shown must be those of the logits shown.
     assert_same(
         "mse",
