@@ -45,6 +45,19 @@ fn encode_query_value(value: &str) -> String {
     out
 }
 
+/// Longest echo of the learner's sentence above the results, in characters.
+pub const ECHO_CHARS: usize = 160;
+
+/// The sentence as the results header quotes it: whole when short, else its first
+/// [`ECHO_CHARS`] characters and an ellipsis (the box above still holds all of it).
+pub fn echo(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(ECHO_CHARS) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+    }
+}
+
 /// `Err` with the message to show when `text` cannot be sent to the model.
 pub fn check_input(text: &str) -> Result<(), &'static str> {
     if text.trim().is_empty() {
@@ -244,6 +257,18 @@ mod tests {
         assert_eq!(lab_href("a&b=c#d+e"), "/lab?text=a%26b%3Dc%23d%2Be");
         assert_eq!(lab_href("café 👍"), "/lab?text=caf%C3%A9%20%F0%9F%91%8D");
         assert_eq!(lab_href("A-z_0.9~"), "/lab?text=A-z_0.9~");
+    }
+
+    #[test]
+    fn long_sentences_are_echoed_shortened() {
+        assert_eq!(echo("  short  "), "short");
+        let exact = "é".repeat(ECHO_CHARS);
+        assert_eq!(echo(&exact), exact);
+        let long = "ab ".repeat(100);
+        let shown = echo(&long);
+        assert!(shown.ends_with('…'));
+        assert_eq!(shown.chars().count(), ECHO_CHARS + 1);
+        assert!(long.starts_with(shown.trim_end_matches('…')));
     }
 
     #[test]

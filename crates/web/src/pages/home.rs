@@ -31,7 +31,7 @@ pub fn Home() -> impl IntoView {
                 <h2>"Quantization"</h2>
                 <p>
                     "Store each weight in 8 bits instead of 32: a scale maps the floats to the "
-                    "integers −128…127. The model gets about four times smaller and can run on "
+                    "integers −128…127. The quantized layers get four times smaller and can run on "
                     "integer arithmetic; the price is a little rounding error you can measure."
                 </p>
             </article>

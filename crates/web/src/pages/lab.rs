@@ -15,7 +15,7 @@ use crate::components::metric_card::MetricCard;
 use crate::components::model_panel::ModelPanel;
 use crate::format;
 use crate::lab_state::{
-    check_input, initial_text, lab_href, ModelStatus, ResultView, UNTRAINED_NOTE,
+    check_input, echo, initial_text, lab_href, ModelStatus, ResultView, UNTRAINED_NOTE,
 };
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
@@ -217,7 +217,7 @@ fn Results(
     view! {
         <section class="results" data-testid="lab-results" data-run=run.to_string()>
             <h2>"Results"</h2>
-            <p class="muted">"For “" {view.text.clone()} "”"</p>
+            <p class="muted">"For “" {echo(&view.text)} "”"</p>
             {truncation.map(|note| view! {
                 <p class="banner info" data-testid="truncated">{note}</p>
             })}
