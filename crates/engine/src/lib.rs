@@ -17,6 +17,7 @@
 pub mod checkpoint;
 mod classifier;
 pub mod config;
+pub mod distill;
 mod error;
 pub mod metrics;
 pub mod models;
