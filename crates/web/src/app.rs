@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::pages::{home::Home, lab::Lab};
+use crate::pages::{home::Home, lab::Lab, learn::Learn, lesson::LessonPage, quiz::QuizPage};
 
-/// The whole app: `/` is the home page, `/lab` the quantization lab.
+/// The whole app: `/` is the home page, `/lab` the quantization lab,
+/// `/learn` the lessons, `/learn/<slug>` a lesson and `/quiz/<slug>` its quiz.
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -15,6 +16,7 @@ pub fn App() -> impl IntoView {
                 <nav class="site-nav" aria-label="Main">
                     <A href="/" attr:class="brand">"squeeze"</A>
                     <A href="/" exact=true>"Home"</A>
+                    <A href="/learn">"Lessons"</A>
                     <A href="/lab">"Lab"</A>
                 </nav>
             </header>
@@ -22,6 +24,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/lab") view=Lab/>
+                    <Route path=path!("/learn") view=Learn/>
+                    <Route path=path!("/learn/:slug") view=LessonPage/>
+                    <Route path=path!("/quiz/:slug") view=QuizPage/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -8,10 +8,12 @@
 
 pub mod app;
 pub mod components;
+pub mod course;
 pub mod format;
 pub mod lab_state;
 pub mod pages;
 pub mod protocol;
+pub mod radio_keys;
 pub mod worker;
 pub mod worker_bridge;
 

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// `/`: the pitch, the two techniques, the lab link, and the lessons to come.
+use crate::components::lesson_path::LessonPath;
+
+/// `/`: the pitch, the two techniques, the lab link, and the path through the lessons.
 #[component]
 pub fn Home() -> impl IntoView {
     view! {
@@ -46,10 +48,8 @@ pub fn Home() -> impl IntoView {
 
         <section class="card" id="lessons" data-testid="lessons">
             <h2>"Lessons"</h2>
-            <p class="muted">
-                "Step-by-step lessons with quizzes are on their way. Until then, the lab lets you "
-                "try quantization for yourself."
-            </p>
+            <p class="muted">"Five short lessons, each with a quiz. Your progress stays in this browser."</p>
+            <LessonPath/>
         </section>
     }
 }

@@ -2,3 +2,6 @@
 
 pub mod home;
 pub mod lab;
+pub mod learn;
+pub mod lesson;
+pub mod quiz;
