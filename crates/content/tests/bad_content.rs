@@ -358,6 +358,15 @@ fn quiz_unknown_origin() {
 }
 
 #[test]
+fn quiz_duplicate_key() {
+    let quiz = QUIZ.replace("correct = true\n", "correct = true\ncorrect = false\n");
+    assert_eq!(
+        errors_with("beta.quiz.toml", Some(&quiz)),
+        ["lessons/beta.quiz.toml:13:1: duplicate key; expected each key once per table"]
+    );
+}
+
+#[test]
 fn quiz_without_questions() {
     assert_eq!(
         errors_with("beta.quiz.toml", Some("question = []\n")),

@@ -14,7 +14,12 @@ pub(crate) fn toml_error(src: &Source<'_>, base: usize, e: &toml::de::Error) -> 
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    src.at(offset, message.join("; "))
+    let mut message = message.join("; ");
+    // toml names the problem but not the fix for this one.
+    if message == "duplicate key" {
+        message.push_str("; expected each key once per table");
+    }
+    src.at(offset, message)
 }
 
 /// Parse `text` (which starts at `base` in the file) as `T`.
