@@ -1,12 +1,14 @@
 //! squeeze's own tooling, run as `cargo xtask <job>` (alias in `.cargo/config.toml`,
-//! the cargo-xtask convention): one module per job, no dependency but anyhow.
+//! the cargo-xtask convention): one module per job, few dependencies (anyhow; the engine for `distill`).
 //!
 //! - `serve`: install what is missing, build the site in release mode and serve it
 //!   on http://127.0.0.1:8080/ (offline).
 //! - `test`: everything CI checks, in order, stopping at the first failure.
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
+//! - `distill`: make the bundled model (crates/engine/src/distill, MODEL_CARD.md).
 
 mod cmd;
+mod distill;
 mod install;
 mod serve;
 mod test;
@@ -23,6 +25,9 @@ jobs:
   test      fmt check, clippy (native + wasm), native tests, wasm tests in headless
             Chromium, release site build, browser end-to-end tests; stops at the
             first failure and prints a summary with timings
+  distill   make the bundled model: fetch the teacher and text, fine-tune, distil,
+            evaluate, write www/models/default/ and MODEL_CARD.md (--smoke: seconds,
+            writes only under .cache/distill/smoke/; --help for more)
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
             version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver";
 
@@ -32,6 +37,7 @@ fn main() -> ExitCode {
         Some("serve") if args.len() == 1 => serve::run(),
         Some("test") if args.len() == 1 => test::run(),
         Some("install") if args.len() == 1 => install::all(&install::Needs::everything()),
+        Some("distill") => distill::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

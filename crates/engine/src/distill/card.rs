@@ -220,7 +220,7 @@ pub fn model_card(
         "1. **Teacher.** MiniLM-L6 (BERT) loaded in the DistilBERT layout (token type 0 folded \
          into the position embeddings), with a new head `pre_classifier` (384×384, ReLU) → \
          `classifier` (2×384) initialised N(0, 0.02). Fine-tuned on `train.tsv` with \
-         cross-entropy: the top {} transformer layers and the head train, the embeddings stay \
+         cross-entropy: the top {} of 6 transformer layers and the head train, the embeddings stay \
          frozen; AdamW, lr {:.0e}, weight decay {}, batch {}, {} epochs, {:.0}% linear warm-up \
          then linear decay. The epoch with the best `dev.tsv` accuracy is kept \
          (dev per epoch: {}; kept epoch {}).",
@@ -262,15 +262,19 @@ pub fn model_card(
     );
     let _ = writeln!(
         s,
-        "4. **Student start.** Cut out of the teacher (structured pruning): student layer i \
-         starts from teacher layer {:?}[i]; inside them it keeps the {dim} of 384 hidden \
+        "4. **Student start.** Cut out of the teacher (structured pruning): its layers start \
+         from teacher layers {} (counting from 0); inside them it keeps the {dim} of 384 hidden \
          dimensions with the largest LayerNorm outputs, the {heads} of 12 heads per layer \
          that write the most into the residual stream, the {hidden} of 1536 feed-forward units \
          with the largest |GELU output| × outgoing weight norm, and the {dim} most useful \
          `pre_classifier` units, all measured on {} transfer sentences. Embedding rows come \
          from the teacher's rows for the kept tokens. Before distillation it scored {} on dev \
          ({} agreement with the teacher).",
-        r.student_teacher_layers,
+        r.student_teacher_layers
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
         recipe.importance_sentences,
         pct(r.student_dev_initial.0),
         pct(r.student_dev_initial.1)

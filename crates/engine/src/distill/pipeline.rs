@@ -59,6 +59,8 @@ pub struct Recipe {
     pub student: StudentSpec,
     /// The student's bytes in f32 may be at most this share of the teacher's.
     pub max_share_of_teacher: f64,
+    /// At most this many vocabulary rows even when the byte limit allows more.
+    pub max_vocab_rows: Option<usize>,
     /// Distillation.
     pub student_schedule: Schedule,
     /// Weight of the [CLS] hidden-state MSE beside the logit MSE.
@@ -95,6 +97,7 @@ impl Recipe {
                 teacher_layers: vec![1, 5],
             },
             max_share_of_teacher: 0.125,
+            max_vocab_rows: None,
             student_schedule: Schedule {
                 epochs: 4,
                 batch: 32,
@@ -138,6 +141,8 @@ impl Recipe {
                 lr: 1e-3,
                 ..full.student_schedule
             },
+            // Room for the character pieces (about 1,400 in MiniLM's vocabulary) and a few words.
+            max_vocab_rows: Some(2048),
             log_every: 2,
             ..full
         }
@@ -653,7 +658,7 @@ pub fn distil(
     let teacher_shape = teacher.net.shape();
     let limit = ((teacher_shape.f32_bytes() as f64 * recipe.max_share_of_teacher) as u64)
         .min(MAX_STUDENT_BYTES);
-    let rows = vocab_rows(spec, limit)?;
+    let rows = vocab_rows(spec, limit)?.min(recipe.max_vocab_rows.unwrap_or(usize::MAX));
     let mut counts = HashMap::new();
     for ids in &labels.ids {
         for &id in ids {
