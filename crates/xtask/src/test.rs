@@ -215,7 +215,7 @@ fn print_summary(done: &[Step], not_run: &[&str], total: Duration) {
         );
     }
     for name in not_run {
-        println!("  {:<8} {name:<32}", "not run");
+        println!("  {:<8} {name}", "not run");
     }
     println!("  {:<8} {:<32} {:>12}", "", "total", cmd::human(total));
 }
