@@ -79,6 +79,13 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("distill: unknown argument `{other}`\n{USAGE}"),
         }
     }
+    // candle's CPU thread pool waits for its workers by spinning; on a machine shared with
+    // other jobs a descheduled worker makes the others spin for whole time slices (measured
+    // here: 70% of the student's training time). One thread is faster in that case; set
+    // CANDLE_NUM_THREADS=2 on an idle machine. Set before candle's first op reads it.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     // Training wants optimised code; `cargo xtask` builds the dev profile, so the full run
     // re-runs itself from a release build (the smoke run stays in whatever CI built).
     if cfg!(debug_assertions) && !opts.smoke {

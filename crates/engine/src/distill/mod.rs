@@ -5,6 +5,7 @@
 //! - [`vocab`]: the student's pruned WordPiece vocabulary and its `tokenizer.json`;
 //! - [`prune`]: the student's start, cut out of the teacher;
 //! - [`train`]: fine-tuning on labels and distillation on the teacher's logits;
+//! - [`optim`]: AdamW without per-step temporaries;
 //! - [`text`]: labelled TSV files and fortune-cookie transfer text;
 //! - [`rng`]: the seeded generator that makes a run reproducible.
 //!
@@ -14,6 +15,7 @@
 pub mod card;
 pub mod eval;
 pub mod net;
+pub mod optim;
 pub mod pipeline;
 pub mod prune;
 pub mod rng;

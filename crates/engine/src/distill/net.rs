@@ -224,6 +224,14 @@ impl Net {
             .collect()
     }
 
+    /// The tensors being trained, with their names.
+    pub fn trainable_named(&self) -> Vec<(String, Var)> {
+        self.trainable
+            .iter()
+            .filter_map(|n| self.params.get(n).map(|v| (n.clone(), v.clone())))
+            .collect()
+    }
+
     /// Tensor `name` as it stands (a copy of the handle, not of the data).
     pub fn tensor(&self, name: &str) -> Result<Tensor> {
         self.params

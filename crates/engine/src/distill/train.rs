@@ -7,9 +7,9 @@
 //! order is shuffled by a seeded [`Rng`], so a run is reproducible.
 
 use candle_core::{Device, Tensor};
-use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 
 use super::net::{Batch, Net};
+use super::optim::AdamW;
 use super::rng::Rng;
 use super::{CandleContext, Error, Result};
 
@@ -125,12 +125,11 @@ pub fn train(
     if let Some(max) = schedule.max_steps {
         total = total.min(max);
     }
-    let params = ParamsAdamW {
-        lr: learning_rate(schedule, 0, total),
-        weight_decay: schedule.weight_decay,
-        ..ParamsAdamW::default()
-    };
-    let mut opt = AdamW::new(net.trainable_vars(), params).during("optimiser")?;
+    let mut opt = AdamW::new(
+        net.trainable_named(),
+        learning_rate(schedule, 0, total),
+        schedule.weight_decay,
+    );
     let (mut step, mut sum, mut sum_mse, mut count) = (0usize, 0f64, 0f64, 0usize);
     for epoch in 1..=schedule.epochs {
         for batch in batches(examples, schedule.batch, &mut rng) {
@@ -141,7 +140,7 @@ pub fn train(
             opt.set_learning_rate(lr);
             let picked: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
             let (loss, logit_mse) = batch_loss(net, &picked, objective, &device)?;
-            opt.backward_step(&loss).during("backward")?;
+            opt.backward_step(&loss)?;
             let value = loss.to_scalar::<f32>().during("loss")? as f64;
             if !value.is_finite() {
                 return Err(Error::Data(format!(
