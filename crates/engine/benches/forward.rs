@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p engine --bench forward` (model: SQUEEZE_MODEL or www/models/default).
 
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
+
 use std::path::PathBuf;
 use std::time::Instant;
 
