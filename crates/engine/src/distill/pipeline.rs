@@ -86,8 +86,8 @@ impl Recipe {
                 seed: 1,
                 max_steps: None,
             },
-            fortune_sentences: 16_000,
-            augment_per_sentence: 6,
+            fortune_sentences: 8_000,
+            augment_per_sentence: 14,
             importance_sentences: 512,
             student: StudentSpec {
                 dim: 256,
@@ -99,7 +99,7 @@ impl Recipe {
             max_share_of_teacher: 0.125,
             max_vocab_rows: None,
             student_schedule: Schedule {
-                epochs: 4,
+                epochs: 3,
                 batch: 32,
                 lr: 5e-4,
                 weight_decay: 0.01,
@@ -107,7 +107,7 @@ impl Recipe {
                 seed: 2,
                 max_steps: None,
             },
-            hidden_weight: 0.0,
+            hidden_weight: 0.1,
             predict_batch: 32,
             log_every: 50,
         }
