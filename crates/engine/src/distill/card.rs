@@ -38,6 +38,30 @@ pub struct Provenance {
     pub machine: String,
 }
 
+/// The experiments behind the recipe, all judged on `dev.tsv` (first distillation
+/// session, on this 2-core machine). Kept as text: they were separate runs, not this one.
+const CHOICES: &str = "
+## How the recipe was chosen
+
+All on `dev.tsv` (224 sentences); the test split was read once, by the final run.
+
+| what | dev accuracy (per epoch) | agreement with the teacher |
+|---|---|---|
+| teacher: head only, MiniLM frozen (lr 1e-3) | 75.9, 80.4, 78.6, 80.8 | – |
+| teacher: top 2 layers + head (lr 1e-4) | 82.6, 85.7, 85.3, 86.6 | – |
+| teacher: all 6 layers + head (lr 5e-5) | 83.9, 86.6, 89.7, 90.2, 89.7 | – |
+| student: 16k fortune sentences + 6 variants per training sentence, logit MSE only, 4 epochs | 79.5, 83.5, 80.8, 81.3 | 83.5, 84.8, 85.7, 85.3 |
+| the same + 0.1 × [CLS] hidden-state MSE (3 epochs, stopped after 2) | 81.7, 83.9 | 86.6, 87.1 |
+| 8k fortune sentences + 14 variants per training sentence, logit MSE only (stopped after 1) | 84.4 | 86.6 |
+| both changes (this recipe) | see Recipe, step 5 | |
+
+The teacher runs differ from this one in seed and in the optimiser's weight-decay rule; the
+student runs before the last used candle-nn's AdamW (decay on every tensor). The int8-dynamic
+student agreed with its f32 self on 98.7% of dev in the first student run. Not tried for lack
+of machine time: 3 student layers (1/8 of the teacher then leaves about 2,700 word tokens
+beside the 1,414 character pieces), longer distillation, temperature-KL.
+";
+
 /// Targets of the issue, checked against the table: (what, met).
 pub fn targets(t: &HeldOut) -> Vec<(String, bool)> {
     let (ta, sa, qa) = (
@@ -179,6 +203,15 @@ pub fn model_card(
         let _ = writeln!(s, "- [{}] {what}", if met { "x" } else { " " });
     }
 
+    if targets(table).iter().any(|(_, met)| !met) {
+        let _ = writeln!(
+            s,
+            "\nA target left unticked was missed on this run. The figure stands as measured: the \
+             recipe was fixed on the dev set before the test split was read, and it was not \
+             tuned again afterwards (that would make the test split a dev split). What was \
+             tried is under \"How the recipe was chosen\"."
+        );
+    }
     let _ = writeln!(s, "\n## Provenance and licences\n");
     let _ = writeln!(
         s,
@@ -317,6 +350,8 @@ pub fn model_card(
         "Seeds: recipe {}, teacher batches {}, student batches {}.",
         recipe.seed, ts.seed, ss.seed
     );
+
+    s.push_str(CHOICES);
 
     let _ = writeln!(s, "\n## Sizes\n");
     let _ = writeln!(s, "| | teacher | student |");
