@@ -4,9 +4,11 @@
 //!
 //! Steps: installs → fmt → clippy native → clippy wasm (web) → native tests →
 //! wasm tests in headless Chromium → `trunk build --release` into dist/ →
-//! browser end-to-end tests against that dist/.
+//! browser end-to-end tests against that dist/ (the e2e binaries the native
+//! step built, run with SQUEEZE_DIST set).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -188,16 +190,64 @@ fn write_webdriver_json(path: &Path) -> Result<()> {
 }
 
 /// The browser tests, serving the dist/ the previous step built.
+///
+/// They run from the binaries the native step built: `cargo test -p e2e` would
+/// resolve features for e2e alone, differently from `--workspace`, and rebuild
+/// candle and the engine from scratch (~7 min on a fresh clone) for nothing.
+/// So this asks the same `cargo test --workspace` for its test executables
+/// (`--no-run`, already fresh) and runs those of the e2e package one by one.
 fn e2e_tests(dist: &Path) -> Result<Option<String>> {
     if !dist.join("index.html").is_file() {
         bail!("{} has no index.html after the build", dist.display());
     }
-    cmd::run(
-        cmd::cargo()
-            .args(["test", "-p", "e2e", "--", "--test-threads=1"])
-            .env("SQUEEZE_DIST", dist),
-    )?;
+    let e2e_dir = project_root().join("tests/e2e");
+    let mut build = cmd::cargo();
+    build.args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    let line = cmd::display(&build);
+    println!("$ {line}");
+    let out = build
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start `{line}`"))?;
+    if !out.status.success() {
+        bail!("`{line}` failed ({})", out.status);
+    }
+    let manifest = e2e_dir.join("Cargo.toml");
+    let binaries = test_executables(&String::from_utf8_lossy(&out.stdout), &manifest);
+    if binaries.is_empty() {
+        bail!(
+            "`{line}` listed no test executables for {}",
+            manifest.display()
+        );
+    }
+    for exe in binaries {
+        // As `cargo test` does: run from the package root, one test at a time
+        // (each test drives its own Chromium; two at once on 2 cores invites flakes).
+        let mut c = cmd::new(&exe);
+        c.current_dir(&e2e_dir)
+            .arg("--test-threads=1")
+            .env("SQUEEZE_DIST", dist);
+        cmd::run(&mut c)?;
+    }
     Ok(None)
+}
+
+/// Paths of the test executables that cargo's JSON messages list for the
+/// package whose manifest is `manifest`.
+fn test_executables(json_lines: &str, manifest: &Path) -> Vec<PathBuf> {
+    json_lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .filter(|m| m["manifest_path"].as_str().map(Path::new) == Some(manifest))
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .collect()
 }
 
 fn print_summary(done: &[Step], not_run: &[&str], total: Duration) {
@@ -218,4 +268,27 @@ fn print_summary(done: &[Step], not_run: &[&str], total: Duration) {
         println!("  {:<8} {name}", "not run");
     }
     println!("  {:<8} {:<32} {:>12}", "", "total", cmd::human(total));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_executables_of_one_package() {
+        let lines = r#"{"reason":"compiler-artifact","manifest_path":"/r/tests/e2e/Cargo.toml","target":{"kind":["test"]},"executable":"/t/debug/deps/lab-1"}
+{"reason":"compiler-artifact","manifest_path":"/r/tests/e2e/Cargo.toml","target":{"kind":["lib"]},"executable":null}
+{"reason":"compiler-artifact","manifest_path":"/r/crates/engine/Cargo.toml","target":{"kind":["test"]},"executable":"/t/debug/deps/parity-2"}
+{"reason":"build-finished","success":true}
+not json
+{"reason":"compiler-artifact","manifest_path":"/r/tests/e2e/Cargo.toml","target":{"kind":["lib"]},"executable":"/t/debug/deps/e2e-3"}"#;
+        let found = test_executables(lines, Path::new("/r/tests/e2e/Cargo.toml"));
+        assert_eq!(
+            found,
+            [
+                PathBuf::from("/t/debug/deps/lab-1"),
+                PathBuf::from("/t/debug/deps/e2e-3")
+            ]
+        );
+    }
 }
