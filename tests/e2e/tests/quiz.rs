@@ -517,17 +517,22 @@ fn corrupt_progress_resets_cleanly_with_a_notice() -> Result<()> {
     };
 
     // Not JSON, an old version, the right version with the wrong shape: each
-    // is replaced by clean progress and reported once, on the quiz and the path.
+    // is replaced by clean progress and reported once, on every page that
+    // reads progress (a lesson then records its own visit in the clean record).
+    let quiz = format!("/quiz/{}", lesson.slug);
+    let lesson_page = format!("/learn/{}", lesson.slug);
     let cases = [
-        ("{not json", format!("/quiz/{}", lesson.slug)),
+        ("{not json", quiz.clone()),
         (r#"{"version":0,"visited":["x"]}"#, "/learn".to_string()),
-        (
-            r#"{"version":1,"visited":"all","quizzes":[]}"#,
-            format!("/quiz/{}", lesson.slug),
-        ),
+        (r#"{"version":1,"visited":"all","quizzes":[]}"#, quiz),
         ("[]", "/".to_string()),
+        ("null", lesson_page.clone()),
     ];
     for (bad, path) in &cases {
+        let mut clean = clean.clone();
+        if *path == lesson_page {
+            clean["visited"] = json!([lesson.slug]);
+        }
         site.browser.goto(&site.url("/learn"))?;
         site.browser
             .wait_for_element(&testid("lesson-path"), UI_TIMEOUT)?;
@@ -546,6 +551,8 @@ fn corrupt_progress_resets_cleanly_with_a_notice() -> Result<()> {
         site.browser.wait_for_element(
             if path.starts_with("/quiz") {
                 "[data-testid=quiz-question]"
+            } else if *path == lesson_page {
+                "[data-testid=lesson]"
             } else {
                 "[data-testid=lesson-path]"
             },
