@@ -1,7 +1,8 @@
 //! A minimal W3C WebDriver client for chromedriver, over plain HTTP on loopback.
 //!
 //! Only the commands the tests use: new session, navigate, refresh, find
-//! elements, read attributes, properties and text, click, type, run a script.
+//! elements, read attributes, properties and text, click, type, press keys,
+//! run a script.
 //! Spec: <https://www.w3.org/TR/webdriver2/>. Chromium runs headless with the
 //! flags measured in SETUP-NOTES (the machine's network is closed, so its
 //! background services are switched off) and a fresh profile per session.
@@ -26,16 +27,29 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The W3C key under which an element reference is returned.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// Key codes from the spec's keyboard table, for [`Element::send_keys`].
+/// Key codes from the spec's keyboard table, for [`Element::send_keys`] and
+/// [`Session::press_keys`].
 pub mod keys {
     /// Releases all held modifier keys.
     pub const NULL: &str = "\u{E000}";
     /// Backspace.
     pub const BACKSPACE: &str = "\u{E003}";
+    /// Tab.
+    pub const TAB: &str = "\u{E004}";
     /// Enter.
     pub const ENTER: &str = "\u{E007}";
     /// Control (held until [`NULL`]).
     pub const CONTROL: &str = "\u{E009}";
+    /// Space.
+    pub const SPACE: &str = "\u{E00D}";
+    /// End.
+    pub const END: &str = "\u{E010}";
+    /// Home.
+    pub const HOME: &str = "\u{E011}";
+    /// Arrow up.
+    pub const ARROW_UP: &str = "\u{E013}";
+    /// Arrow down.
+    pub const ARROW_DOWN: &str = "\u{E015}";
 }
 
 /// A WebDriver or browser-start failure, as one line.
@@ -354,6 +368,34 @@ impl Session {
             Ok(s.try_find(css)?.map(|e| e.id))
         })?;
         Ok(Element { session: self, id })
+    }
+
+    /// Presses and releases each key of `keys` in turn (see [`keys`]) on whatever
+    /// has the focus, as a keyboard would: unlike [`Element::send_keys`], this
+    /// does not move the focus to an element first.
+    pub fn press_keys(&self, keys: &str) -> Result<()> {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                let k = k.to_string();
+                [
+                    json!({ "type": "keyDown", "value": k }),
+                    json!({ "type": "keyUp", "value": k }),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }),
+        )?;
+        // Release the input state so the next call starts from no keys held.
+        call(
+            &self.agent,
+            "DELETE",
+            &format!("{}/actions", self.base),
+            None,
+        )
+        .map(drop)
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use content::{Block, Lesson, Route};
 
 use crate::components::code_block::CodeView;
+use crate::components::progress_notice::ProgressNotice;
 use crate::course::{content, load_progress, save_progress};
 
 /// The lesson named by the `slug` route parameter.
@@ -26,7 +27,9 @@ pub fn LessonPage() -> impl IntoView {
 
 #[component]
 fn LessonView(lesson: &'static Lesson) -> impl IntoView {
-    let (mut progress, _) = load_progress();
+    // A deep link to a lesson may be the first page that finds corrupt
+    // progress: it resets it, so it must also say so (it is never said again).
+    let (mut progress, loaded) = load_progress();
     if progress.visit(&lesson.slug) {
         save_progress(&progress);
     }
@@ -53,6 +56,7 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
                 </p>
                 <h1>{lesson.title.as_str()}</h1>
                 <p class="lede">{lesson.summary.as_str()}</p>
+                <ProgressNotice loaded=loaded/>
             </header>
             <div class="lesson-body">{blocks}</div>
             <aside class="lesson-quiz card" aria-label="Quiz">
