@@ -99,7 +99,7 @@ impl Recipe {
             max_share_of_teacher: 0.125,
             max_vocab_rows: None,
             student_schedule: Schedule {
-                epochs: 3,
+                epochs: 6,
                 batch: 32,
                 lr: 5e-4,
                 weight_decay: 0.01,
