@@ -113,6 +113,8 @@ pub struct SchemeTable {
     pub tokens: usize,
     /// Whether the text was cut to the model's length.
     pub truncated: bool,
+    /// Class names in logit order.
+    pub labels: Vec<String>,
     /// f32 first, then the chosen schemes in [`Scheme::ALL`] order.
     pub rows: Vec<SchemeRow>,
 }

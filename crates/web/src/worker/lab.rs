@@ -139,6 +139,7 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
         text: text.to_string(),
         tokens: enc.ids.len(),
         truncated: enc.truncated,
+        labels: f32.labels().to_vec(),
         rows,
     })
 }

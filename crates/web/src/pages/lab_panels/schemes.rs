@@ -218,8 +218,13 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
     let rows = table.rows;
     let mses: Vec<f64> = rows.iter().map(|r| f64::from(r.mse)).collect();
     let axis = LogAxis::covering(&mses);
-    let max_mb = max_of(rows.iter().map(|r| r.bytes as f64 / 1e6)) * 1.08;
-    let x = Linear::new(0.0, max_mb.max(0.01), LEFT, W - RIGHT);
+    // The x axis spans the sizes shown (not from zero), so close schemes separate.
+    let sizes: Vec<f64> = rows.iter().map(|r| r.bytes as f64 / 1e6).collect();
+    let max_mb = max_of(sizes.iter().copied());
+    let min_mb = sizes.iter().copied().fold(max_mb, f64::min);
+    let pad = ((max_mb - min_mb) * 0.08).max(0.05 * max_mb.max(0.01));
+    let (x_lo, x_hi) = ((min_mb - pad).max(0.0), max_mb + pad);
+    let x = Linear::new(x_lo, x_hi, LEFT, W - RIGHT);
     let y = Linear::new(axis.lo, axis.hi, H - BOTTOM, TOP);
     let points: Vec<(f64, f64)> = rows
         .iter()
@@ -272,7 +277,7 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
                 {mb_ticks.into_iter().map(|t| {
                     let px = x.at(t);
                     view! {
-                        <text x=px y=H - BOTTOM + 16.0 text-anchor="middle" class="tick">{format!("{t:.0}")}</text>
+                        <text x=px y=H - BOTTOM + 16.0 text-anchor="middle" class="tick">{format!("{t}")}</text>
                     }
                 }).collect_view()}
                 <text x=(LEFT + W - RIGHT) / 2.0 y=H - 6.0 text-anchor="middle" class="axis-label">"size (MB)"</text>
@@ -301,13 +306,14 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
 /// The logits of every scheme, grouped by class, as bars from zero.
 #[component]
 fn LogitsChart(table: SchemeTable) -> impl IntoView {
-    let rows = table.rows;
+    let rows = table.rows.clone();
     let classes = rows.first().map_or(0, |r| r.prediction.logits.len());
     let labels: Vec<String> = (0..classes)
         .map(|c| {
-            rows.iter()
-                .find(|r| r.prediction.label_id == c)
-                .map(|r| r.prediction.label.clone())
+            table
+                .labels
+                .get(c)
+                .cloned()
                 .unwrap_or_else(|| format!("class {c}"))
         })
         .collect();
@@ -317,7 +323,7 @@ fn LogitsChart(table: SchemeTable) -> impl IntoView {
     )
     .max(1e-6);
     let bar_h = 9.0;
-    let group_h = rows.len() as f64 * bar_h + 18.0;
+    let group_h = rows.len() as f64 * bar_h + 24.0;
     let height = TOP + classes as f64 * group_h + 8.0;
     let mid = (LEFT + 40.0 + W - RIGHT) / 2.0;
     let half = (W - RIGHT - LEFT - 40.0) / 2.0;
@@ -333,7 +339,7 @@ fn LogitsChart(table: SchemeTable) -> impl IntoView {
                         {rows.iter().enumerate().map(|(i, r)| {
                             let v = f64::from(r.prediction.logits.get(c).copied().unwrap_or(0.0));
                             let w = v.abs() / scale * half;
-                            let by = top + 14.0 + i as f64 * bar_h;
+                            let by = top + 18.0 + i as f64 * bar_h;
                             let bx = if v < 0.0 { mid - w } else { mid };
                             view! {
                                 <g data-testid="logit-bar" data-scheme=r.scheme.name() data-class=c.to_string()
