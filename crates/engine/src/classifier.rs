@@ -149,6 +149,44 @@ impl Classifier {
         })
     }
 
+    /// A copy where only the Linear layer `layer` is in `scheme` and every other one
+    /// stays f32: per-layer sensitivity. The copy still reports [`Scheme::F32`] as its
+    /// scheme (most of it is), so it cannot be quantized again as a whole.
+    pub fn quantize_only(&self, layer: &str, scheme: Scheme) -> Result<Self> {
+        if self.scheme != Scheme::F32 {
+            return Err(Error::AlreadyQuantized(self.scheme.name()));
+        }
+        self.linear(layer)?;
+        let model = self.model.map_linears(|name, l| {
+            if name == layer {
+                l.quantize(scheme)
+            } else {
+                Ok(l.clone())
+            }
+        })?;
+        Ok(Self {
+            model: Arc::new(model),
+            ..self.clone()
+        })
+    }
+
+    /// The Linear layer named `name` (as [`Classifier::linears`] names them).
+    pub fn linear(&self, name: &str) -> Result<&crate::quant::Linear> {
+        let all = self.model.linears();
+        let known = all
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        match all.iter().find(|(n, _)| n == name) {
+            Some((_, l)) => Ok(*l),
+            None => Err(Error::UnknownLayer {
+                given: name.to_string(),
+                known,
+            }),
+        }
+    }
+
     /// The scheme the Linear layers are stored in.
     pub fn scheme(&self) -> Scheme {
         self.scheme

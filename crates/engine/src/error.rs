@@ -67,6 +67,15 @@ pub enum Error {
     #[error("cannot quantize a model that is already {0}: quantize the f32 model")]
     AlreadyQuantized(&'static str),
 
+    /// A layer name that is not one of the model's Linear layers.
+    #[error("no Linear layer named `{given}`; the model has: {known}")]
+    UnknownLayer {
+        /// The name asked for.
+        given: String,
+        /// The model's Linear layers, comma-separated.
+        known: String,
+    },
+
     /// Two vectors that should have had one length did not.
     #[error("{what}: lengths differ ({left} vs {right})")]
     LengthMismatch {

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
+use crate::lab_messages::{BatchChunkResult, Histogram, SchemeTable, Sensitivity, UploadedModel};
 
 /// Identifies one call from the page; unique per worker.
 pub type RequestId = u32;
@@ -42,6 +43,44 @@ pub enum RequestBody {
         /// The learner's sentence, as typed.
         text: String,
     },
+    /// Run f32 and each of `schemes` on `text`. Answered by [`ResponseBody::SchemesCompared`].
+    CompareSchemes {
+        /// The sentence.
+        text: String,
+        /// Schemes besides f32 (f32 is always the first row).
+        schemes: Vec<Scheme>,
+    },
+    /// Quantize one Linear at a time to `scheme` and measure the logits' error on `text`.
+    /// Answered by [`ResponseBody::SensitivityMeasured`].
+    LayerSensitivity {
+        /// The sentence.
+        text: String,
+        /// The scheme applied to each layer in turn.
+        scheme: Scheme,
+    },
+    /// Bin the weights of `layer` before and after `scheme`. Answered by [`ResponseBody::HistogramReady`].
+    LayerHistogram {
+        /// Checkpoint name of the Linear layer.
+        layer: String,
+        /// The scheme.
+        scheme: Scheme,
+        /// Number of bins.
+        bins: u32,
+    },
+    /// Classify held-out sentences `start..start + len` with f32 and each scheme.
+    /// Answered by [`ResponseBody::BatchChunkDone`]. The page sends one chunk at a time,
+    /// so a cancel takes effect between chunks.
+    BatchChunk {
+        /// First sentence.
+        start: u32,
+        /// How many sentences.
+        len: u32,
+        /// Schemes besides f32.
+        schemes: Vec<Scheme>,
+    },
+    /// Load a model from files the learner picked. Answered by [`ResponseBody::ModelReady`];
+    /// on failure the worker keeps its current model.
+    LoadFiles(UploadedModel),
 }
 
 /// Worker → page.
@@ -70,6 +109,14 @@ pub enum ResponseBody {
     ModelReady(ModelReady),
     /// Both forwards of one text (final answer to `Classify`).
     Classified(Classified),
+    /// Every chosen scheme on one text (final answer to `CompareSchemes`).
+    SchemesCompared(SchemeTable),
+    /// Error per layer (final answer to `LayerSensitivity`).
+    SensitivityMeasured(Sensitivity),
+    /// A layer's weights binned (final answer to `LayerHistogram`).
+    HistogramReady(Histogram),
+    /// Counts for one chunk of the held-out set (final answer to `BatchChunk`).
+    BatchChunkDone(BatchChunkResult),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.

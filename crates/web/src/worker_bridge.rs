@@ -96,7 +96,8 @@ pub async fn classify(text: String) -> Result<Classified, String> {
     }
 }
 
-fn unexpected(body: &ResponseBody) -> String {
+/// The message to show for an answer that is not the one expected (a failure's own text).
+pub(crate) fn unexpected(body: &ResponseBody) -> String {
     match body {
         ResponseBody::Failed { message } => message.clone(),
         other => format!("the worker sent an unexpected answer: {other:?}"),
@@ -104,7 +105,10 @@ fn unexpected(body: &ResponseBody) -> String {
 }
 
 /// Posts `body` and waits for its final answer.
-async fn call(body: RequestBody, progress: Option<ProgressFn>) -> Result<ResponseBody, String> {
+pub(crate) async fn call(
+    body: RequestBody,
+    progress: Option<ProgressFn>,
+) -> Result<ResponseBody, String> {
     let bridge = bridge()?;
     let (tx, rx) = oneshot::channel();
     let message = {

@@ -8,6 +8,7 @@
 //! it, anything missing (the site, Chromium, chromedriver) is a failure.
 
 pub mod lab;
+pub mod panels;
 pub mod quiz;
 pub mod server;
 pub mod webdriver;

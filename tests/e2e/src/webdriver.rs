@@ -403,6 +403,22 @@ impl Session {
         self.post("/execute/sync", json!({ "script": script, "args": args }))
     }
 
+    /// Resizes the browser window to `width × height` pixels (headless windows may be
+    /// taller than any screen, so one screenshot can hold a whole page).
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .map(drop)
+    }
+
+    /// A PNG screenshot of the window.
+    pub fn screenshot_png(&self) -> Result<Vec<u8>> {
+        let value = self.get("/screenshot")?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| Error(format!("screenshot reply is not a string: {value}")))?;
+        decode_base64(text).ok_or_else(|| Error("screenshot reply is not base64".into()))
+    }
+
     /// Chromium's console messages so far (drained), for failure reports.
     pub fn browser_log(&self) -> Vec<String> {
         // `se/log` is chromedriver's own endpoint (not W3C); best effort only.
@@ -500,5 +516,49 @@ impl Element<'_> {
             keys::NULL,
             keys::BACKSPACE
         ))
+    }
+}
+
+/// Standard base64 (with `=` padding) to bytes; `None` on any other character.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let body = bytes
+        .strip_suffix(b"==")
+        .or_else(|| bytes.strip_suffix(b"="))
+        .unwrap_or(&bytes);
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in body {
+        acc = (acc << 6) | value(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_base64;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(decode_base64("aGk=").unwrap(), b"hi");
+        assert_eq!(decode_base64("aGV5").unwrap(), b"hey");
+        assert_eq!(decode_base64("iVBORw0KGgo=").unwrap(), b"\x89PNG\r\n\x1a\n");
+        assert!(decode_base64("a*b=").is_none());
     }
 }

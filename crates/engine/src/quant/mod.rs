@@ -227,6 +227,60 @@ impl Linear {
         }
     }
 
+    /// The weight as the f32 values this layer multiplies with, row-major `[out, in]`:
+    /// the original weights of an f32 layer, the rounded ones of a quantized layer.
+    pub fn dequantized_weight(&self) -> Result<Vec<f32>> {
+        let tensor = match self {
+            Linear::F32(l) => l.weight().clone(),
+            Linear::F16(l) => l.dequantized_weight()?,
+            Linear::Int8(l) => {
+                let scales = l.scales();
+                let per_row = scales.len() > 1;
+                let in_features = l.in_features().max(1);
+                return Ok(l
+                    .weight()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &q)| {
+                        let s = if per_row {
+                            scales[i / in_features]
+                        } else {
+                            scales[0]
+                        };
+                        f32::from(q) * s
+                    })
+                    .collect());
+            }
+            Linear::Ggml(l) => l.dequantized_weight()?,
+        };
+        tensor
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .during("linear: weight values")
+    }
+
+    /// The levels the first quantization group of this layer can take, ascending:
+    /// int8 has 256 levels `k × scale` (per-tensor: the whole layer's grid; per-channel:
+    /// row 0's); a GGML layer shows the distinct values its first block holds (each
+    /// block has its own scale). `None` for f32 and f16, which have no coarse grid.
+    pub fn grid(&self) -> Result<Option<Vec<f32>>> {
+        match self {
+            Linear::F32(_) | Linear::F16(_) => Ok(None),
+            Linear::Int8(l) => {
+                let s = l.scales()[0];
+                Ok(Some((-128..=127).map(|k| k as f32 * s).collect()))
+            }
+            Linear::Ggml(l) => {
+                let block = l.dtype().block_size();
+                let values = self.dequantized_weight()?;
+                let mut levels: Vec<f32> = values.iter().take(block).copied().collect();
+                levels.sort_by(f32::total_cmp);
+                levels.dedup();
+                Ok(Some(levels))
+            }
+        }
+    }
+
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
@@ -266,5 +320,45 @@ mod tests {
             "input width 64 is not a multiple of the 256-weight Q4K block"
         );
         assert_eq!(Scheme::Int8Dynamic.unfit_reason(7), None);
+    }
+
+    fn layer(out: usize, inp: usize) -> Linear {
+        let w: Vec<f32> = (0..out * inp)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 97.0)
+            .collect();
+        Linear::f32(
+            Tensor::from_vec(w, (out, inp), &candle_core::Device::Cpu).unwrap(),
+            None,
+        )
+    }
+
+    #[test]
+    fn dequantized_int8_weights_sit_on_the_grid_near_the_originals() {
+        let f = layer(4, 64);
+        let original = f.dequantized_weight().unwrap();
+        assert_eq!(f.grid().unwrap(), None);
+        let q = f.quantize(Scheme::Int8Dynamic).unwrap();
+        let rounded = q.dequantized_weight().unwrap();
+        let grid = q.grid().unwrap().unwrap();
+        assert_eq!(grid.len(), 256);
+        let step = grid[1] - grid[0];
+        for (a, b) in original.iter().zip(&rounded) {
+            assert!((a - b).abs() <= step / 2.0 + 1e-6, "{a} vs {b}");
+            assert!(
+                grid.iter().any(|g| (g - b).abs() < 1e-7),
+                "{b} off the grid"
+            );
+        }
+        assert_ne!(original, rounded);
+    }
+
+    #[test]
+    fn ggml_grid_lists_the_first_blocks_levels() {
+        let q = layer(2, 64).quantize(Scheme::Q4_0).unwrap();
+        let grid = q.grid().unwrap().unwrap();
+        assert!(grid.len() <= 16 && grid.len() > 1, "{grid:?}");
+        assert!(grid.windows(2).all(|w| w[0] < w[1]));
+        let first_block = &q.dequantized_weight().unwrap()[..32];
+        assert!(first_block.iter().all(|v| grid.contains(v)));
     }
 }

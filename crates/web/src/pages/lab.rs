@@ -14,9 +14,9 @@ use leptos_router::NavigateOptions;
 use crate::components::metric_card::MetricCard;
 use crate::components::model_panel::ModelPanel;
 use crate::format;
-use crate::lab_state::{
-    check_input, echo, initial_text, lab_href, ModelStatus, ResultView, UNTRAINED_NOTE,
-};
+use crate::lab_state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
+use crate::lab_url::{self, ModelChoice};
+use crate::pages::lab_panels::{BatchPanel, LabCtx, LayersPanel, SchemesPanel, UploadPanel};
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
 /// The lab page.
@@ -35,6 +35,18 @@ pub fn Lab() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<ResultView>);
     let runs = RwSignal::new(0u32);
+    let ctx = LabCtx {
+        text,
+        schemes: RwSignal::new(lab_url::parse_schemes(
+            query.with_untracked(|q| q.get("schemes")).as_deref(),
+        )),
+        status,
+        model: RwSignal::new(ModelChoice::parse(
+            query.with_untracked(|q| q.get("model")).as_deref(),
+        )),
+        model_gen: RwSignal::new(0),
+        compare_gen: RwSignal::new(0),
+    };
 
     // Load (or fetch from the worker's cache) the bundled model as soon as the page shows.
     spawn_local(async move {
@@ -60,6 +72,7 @@ pub fn Lab() -> impl IntoView {
                 );
                 ready_ms.try_set(Some(at));
                 status.try_set(ModelStatus::Ready(Box::new(ready)));
+                ctx.model_gen.try_update(|n| *n += 1);
             }
             Err(message) => {
                 status.try_set(ModelStatus::Error(message));
@@ -68,6 +81,36 @@ pub fn Lab() -> impl IntoView {
     });
 
     let navigate = use_navigate();
+    // The address bar follows the view: sentence (on each run), schemes and model.
+    let sync_url = {
+        let navigate = navigate.clone();
+        move || {
+            navigate(
+                &lab_url::href(
+                    &text.get_untracked(),
+                    &ctx.schemes.get_untracked(),
+                    ctx.model.get_untracked(),
+                ),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    {
+        let sync_url = sync_url.clone();
+        Effect::new(move |first: Option<()>| {
+            ctx.schemes.track();
+            ctx.model.track();
+            ctx.compare_gen.track();
+            // The first run only subscribes: the URL the learner opened stays as typed.
+            if first.is_some() {
+                sync_url();
+            }
+        });
+    }
     let run = move || {
         if running.get_untracked() || !status.with_untracked(ModelStatus::is_ready) {
             return;
@@ -80,14 +123,7 @@ pub fn Lab() -> impl IntoView {
         }
         error.set(None);
         running.set(true);
-        navigate(
-            &lab_href(&sentence),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        sync_url();
         let labels = status.with_untracked(|s| match s {
             ModelStatus::Ready(ready) => ready.labels.clone(),
             _ => Vec::new(),
@@ -189,6 +225,11 @@ pub fn Lab() -> impl IntoView {
         </section>
 
         {move || result.get().map(|view| view! { <Results view=view run=runs.get()/> })}
+
+        <SchemesPanel ctx=ctx/>
+        <BatchPanel ctx=ctx/>
+        <LayersPanel ctx=ctx/>
+        <UploadPanel ctx=ctx/>
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod home;
 pub mod lab;
+pub mod lab_panels;
 pub mod learn;
 pub mod lesson;
 pub mod quiz;

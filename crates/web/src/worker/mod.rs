@@ -5,6 +5,7 @@
 //! half-loaded by a `LoadModel` posted before it.
 
 mod fetch;
+mod lab;
 mod models;
 pub mod timing;
 
@@ -100,6 +101,19 @@ async fn handle(request: Request) -> ResponseBody {
                 Ok(classified) => ResponseBody::Classified(classified),
                 Err(e) => failed(e.to_string()),
             },
+        }),
+        // A bad file leaves the current model in place.
+        RequestBody::LoadFiles(upload) => match lab::load_upload(upload) {
+            Ok(loaded) => {
+                let ready = loaded.ready.clone();
+                MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                ResponseBody::ModelReady(ready)
+            }
+            Err(message) => failed(message),
+        },
+        lab_request => MODEL.with(|m| match m.borrow().as_ref() {
+            None => failed("no model is loaded yet".to_string()),
+            Some(loaded) => lab::handle(loaded, lab_request),
         }),
     }
 }

@@ -43,16 +43,25 @@ pub async fn load(
         tokenizer: TokenizerFile::Json(tokenizer),
         weights,
     };
+    build(base_url.to_string(), card, &files, downloaded_bytes)
+}
 
+/// Builds the f32 model from `files` and quantizes it; `source` names where they came from.
+pub fn build(
+    source: String,
+    card: Option<ModelCard>,
+    files: &ModelFiles,
+    downloaded_bytes: u64,
+) -> Result<Loaded, String> {
     let start = now_ms();
-    let f32 = Classifier::load(&files).map_err(|e| e.to_string())?;
+    let f32 = Classifier::load(files).map_err(|e| e.to_string())?;
     let load_ms = now_ms() - start;
     let start = now_ms();
     let quantized = f32.quantize(SCHEME).map_err(|e| e.to_string())?;
     let quantize_ms = now_ms() - start;
 
     let ready = ModelReady {
-        base_url: base_url.to_string(),
+        base_url: source,
         card,
         labels: f32.labels().to_vec(),
         info: f32.info(),
@@ -71,6 +80,11 @@ pub async fn load(
 }
 
 impl Loaded {
+    /// The f32 model.
+    pub fn f32(&self) -> &Classifier {
+        &self.f32
+    }
+
     /// Compares both models on `text` (the engine's numbers, as the CLI prints them)
     /// and times each forward on the same encoding.
     pub fn classify(&self, text: &str) -> engine::Result<Classified> {

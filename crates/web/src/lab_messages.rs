@@ -1,0 +1,210 @@
+//! The lab's payloads in the worker protocol ([`crate::protocol`] holds the variants
+//! that carry them): the scheme table, per-layer sensitivity, a layer's weight
+//! histogram, batch evaluation chunks and the bytes of an uploaded model.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::engine::{Prediction, Scheme};
+use crate::protocol::ForwardTime;
+
+/// Bytes that cross to the worker as one `Uint8Array` (serde's bytes type), not as a
+/// JS array of numbers; printed by length only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl<'de> Visitor<'de> for BytesVisitor {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bytes, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(b) = seq.next_element::<u8>()? {
+                    out.push(b);
+                }
+                Ok(Bytes(out))
+            }
+        }
+        d.deserialize_byte_buf(BytesVisitor)
+    }
+}
+
+/// The files of a model the learner picked, read on the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UploadedModel {
+    /// What the status line calls it (the weights file's name).
+    pub name: String,
+    /// `config.json`.
+    pub config: Bytes,
+    /// `tokenizer.json` or `vocab.txt`.
+    pub tokenizer: Bytes,
+    /// True for `tokenizer.json`, false for `vocab.txt`.
+    pub tokenizer_is_json: bool,
+    /// `model.safetensors`.
+    pub weights: Bytes,
+}
+
+/// A Linear layer a scheme could not take, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaysF32 {
+    /// The layer's checkpoint name.
+    pub layer: String,
+    /// The reason, e.g. the input width is not a whole number of blocks.
+    pub reason: String,
+}
+
+/// One scheme on one text: what `squeeze compare` prints per row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemeRow {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Bytes of the whole model as stored.
+    pub bytes: u64,
+    /// f32 bytes over these bytes.
+    pub compression: f64,
+    /// Forward time in the worker.
+    pub time: ForwardTime,
+    /// Logits, probabilities and label.
+    pub prediction: Prediction,
+    /// MSE of the logits against f32.
+    pub mse: f32,
+    /// Largest |logit difference| against f32.
+    pub max_abs_diff: f32,
+    /// Same label as f32.
+    pub agrees: bool,
+    /// Linear layers stored in the scheme.
+    pub layers_quantized: usize,
+    /// All Linear layers.
+    pub layers_total: usize,
+    /// Linear layers that stayed f32, with the reason.
+    pub stays_f32: Vec<StaysF32>,
+}
+
+/// Every chosen scheme on one text (answer to `CompareSchemes`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemeTable {
+    /// The text.
+    pub text: String,
+    /// Tokens fed (with `[CLS]`/`[SEP]`).
+    pub tokens: usize,
+    /// Whether the text was cut to the model's length.
+    pub truncated: bool,
+    /// Class names in logit order.
+    pub labels: Vec<String>,
+    /// f32 first, then the chosen schemes in [`Scheme::ALL`] order.
+    pub rows: Vec<SchemeRow>,
+}
+
+/// The error one quantized Linear causes on its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerError {
+    /// The layer's checkpoint name.
+    pub layer: String,
+    /// `(out, in)`.
+    pub dims: (usize, usize),
+    /// MSE of the logits against f32 with only this layer quantized.
+    pub mse: f32,
+    /// Largest |logit difference| against f32.
+    pub max_abs_diff: f32,
+    /// Set when the scheme cannot take this layer (it then stays f32 and causes no error).
+    pub stays_f32: Option<String>,
+}
+
+/// Per-layer sensitivity of one scheme on one text (answer to `LayerSensitivity`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// The scheme applied to one layer at a time.
+    pub scheme: Scheme,
+    /// The text.
+    pub text: String,
+    /// Every Linear layer, in forward order.
+    pub layers: Vec<LayerError>,
+}
+
+/// A layer's weights before and after quantization, binned (answer to `LayerHistogram`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// The layer's checkpoint name.
+    pub layer: String,
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Smallest weight (either side): the left edge of the first bin.
+    pub min: f32,
+    /// Largest weight: the right edge of the last bin.
+    pub max: f32,
+    /// Counts of the f32 weights per bin.
+    pub before: Vec<u32>,
+    /// Counts of the weights the quantized layer multiplies with.
+    pub after: Vec<u32>,
+    /// The levels of the first quantization group (see `engine::quant::Linear::grid`).
+    pub grid: Option<Vec<f32>>,
+    /// Weights in the layer.
+    pub count: usize,
+    /// Mean squared difference between the weights before and after.
+    pub weight_mse: f32,
+    /// Set when the scheme cannot take this layer.
+    pub stays_f32: Option<String>,
+}
+
+/// Correct and agreeing answers of one scheme over some sentences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchCounts {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Sentences seen.
+    pub seen: u32,
+    /// Predictions equal to the gold label.
+    pub correct: u32,
+    /// Predictions equal to the f32 model's.
+    pub agree: u32,
+}
+
+/// One chunk of the held-out set through each scheme (answer to `BatchChunk`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchChunkResult {
+    /// Sentences in the whole held-out set.
+    pub total: u32,
+    /// First sentence of this chunk.
+    pub start: u32,
+    /// Sentences in this chunk.
+    pub len: u32,
+    /// One entry per scheme (f32 included), counts for this chunk only.
+    pub counts: Vec<BatchCounts>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_survive_json_and_print_short() {
+        let b = Bytes(vec![0, 1, 255]);
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), b);
+        assert_eq!(format!("{b:?}"), "Bytes(3 bytes)");
+    }
+}

@@ -1,0 +1,108 @@
+//! The lab's view in its URL: `?text=…&schemes=f16,q4_0&model=default`. Reading
+//! forgives (unknown scheme names are dropped, a missing list means every scheme);
+//! writing always spells out all three, so a copied link reproduces the view.
+
+use crate::engine::Scheme;
+use crate::lab_state::LAB_PATH;
+
+/// Which model the lab shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The distilled student bundled with the site.
+    Default,
+    /// Files the learner picked (they cannot travel in a link).
+    Files,
+}
+
+impl ModelChoice {
+    /// The `model=` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelChoice::Default => "default",
+            ModelChoice::Files => "files",
+        }
+    }
+
+    /// Parses `model=`; anything unknown is the bundled model.
+    pub fn parse(value: Option<&str>) -> ModelChoice {
+        match value {
+            Some("files") => ModelChoice::Files,
+            _ => ModelChoice::Default,
+        }
+    }
+}
+
+/// Every scheme the picker offers (f32 is always the reference row, not a choice).
+pub fn pickable() -> Vec<Scheme> {
+    Scheme::ALL
+        .iter()
+        .copied()
+        .filter(|s| *s != Scheme::F32)
+        .collect()
+}
+
+/// The schemes named in `schemes=` (comma-separated), in table order; every scheme
+/// when the parameter is absent, none when it is present but empty.
+pub fn parse_schemes(value: Option<&str>) -> Vec<Scheme> {
+    let Some(value) = value else {
+        return pickable();
+    };
+    let named: Vec<Scheme> = value
+        .split(',')
+        .filter_map(|name| name.trim().parse().ok())
+        .collect();
+    pickable()
+        .into_iter()
+        .filter(|s| named.contains(s))
+        .collect()
+}
+
+/// The link that reopens the lab with this sentence, these schemes and this model.
+pub fn href(text: &str, schemes: &[Scheme], model: ModelChoice) -> String {
+    let names: Vec<&str> = schemes.iter().map(|s| s.name()).collect();
+    format!(
+        "{LAB_PATH}?text={}&schemes={}&model={}",
+        encode(text),
+        encode(&names.join(",")),
+        model.name()
+    )
+}
+
+/// Percent-encodes all but RFC 3986's unreserved bytes.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_parse_forgivingly() {
+        assert_eq!(parse_schemes(None).len(), Scheme::ALL.len() - 1);
+        assert_eq!(parse_schemes(Some("")), Vec::<Scheme>::new());
+        assert_eq!(
+            parse_schemes(Some("q4_0,bogus,f16,f32")),
+            vec![Scheme::F16, Scheme::Q4_0]
+        );
+    }
+
+    #[test]
+    fn href_spells_out_the_view() {
+        assert_eq!(
+            href("a b&c", &[Scheme::F16, Scheme::Q4K], ModelChoice::Default),
+            "/lab?text=a%20b%26c&schemes=f16%2Cq4_k&model=default"
+        );
+        assert_eq!(ModelChoice::parse(Some("files")), ModelChoice::Files);
+        assert_eq!(ModelChoice::parse(Some("x")), ModelChoice::Default);
+    }
+}

@@ -1,0 +1,305 @@
+//! The lab's heavy work in the worker: every scheme on one text, per-layer
+//! sensitivity, weight histograms, held-out chunks and models from the learner's files.
+//!
+//! Quantized copies are cached per scheme for the loaded model, so ticking one more
+//! scheme or running the next batch chunk does not quantize again.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use crate::lab_messages::{
+    BatchChunkResult, BatchCounts, Histogram, LayerError, SchemeRow, SchemeTable, Sensitivity,
+    StaysF32, UploadedModel,
+};
+use crate::protocol::{ModelCard, RequestBody, ResponseBody};
+
+use super::models::{self, Loaded};
+use super::timing::{self, now_ms};
+
+/// The held-out sentiment set, `label<TAB>text` under a header line, built into the worker.
+const TEST_TSV: &str = include_str!("../../../../data/sentiment/test.tsv");
+
+/// Most bins a histogram may ask for.
+const MAX_BINS: u32 = 200;
+
+thread_local! {
+    /// Quantized copies of the loaded model: (its source, scheme → copy).
+    static CACHE: RefCell<(String, HashMap<Scheme, Classifier>)> = RefCell::new(Default::default());
+    static TEST_SET: Vec<(usize, String)> = parse_tsv(TEST_TSV);
+}
+
+/// `(gold label, text)` rows of a `label<TAB>text` file with a header.
+fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
+    tsv.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (label, text) = line.split_once('\t')?;
+            Some((label.trim().parse().ok()?, text.to_string()))
+        })
+        .collect()
+}
+
+/// The loaded model in `scheme`, quantized once per model.
+fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> {
+    if scheme == Scheme::F32 {
+        return Ok(loaded.f32().clone());
+    }
+    let source = &loaded.ready.base_url;
+    if let Some(hit) = CACHE.with(|c| {
+        let c = c.borrow();
+        (c.0 == *source)
+            .then(|| c.1.get(&scheme).cloned())
+            .flatten()
+    }) {
+        return Ok(hit);
+    }
+    let model = loaded.f32().quantize(scheme).map_err(|e| e.to_string())?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != *source {
+            *c = (source.clone(), HashMap::new());
+        }
+        c.1.insert(scheme, model.clone());
+    });
+    Ok(model)
+}
+
+/// f32 first, then `schemes` in table order, without repeats.
+fn with_f32(schemes: &[Scheme]) -> Vec<Scheme> {
+    Scheme::ALL
+        .iter()
+        .copied()
+        .filter(|s| *s == Scheme::F32 || schemes.contains(s))
+        .collect()
+}
+
+/// Answers a lab request against the loaded model.
+pub fn handle(loaded: &Loaded, body: RequestBody) -> ResponseBody {
+    let result = match body {
+        RequestBody::CompareSchemes { text, schemes } => {
+            compare(loaded, &text, &schemes).map(ResponseBody::SchemesCompared)
+        }
+        RequestBody::LayerSensitivity { text, scheme } => {
+            sensitivity(loaded, &text, scheme).map(ResponseBody::SensitivityMeasured)
+        }
+        RequestBody::LayerHistogram {
+            layer,
+            scheme,
+            bins,
+        } => histogram(loaded, &layer, scheme, bins).map(ResponseBody::HistogramReady),
+        RequestBody::BatchChunk {
+            start,
+            len,
+            schemes,
+        } => batch_chunk(loaded, start, len, &schemes).map(ResponseBody::BatchChunkDone),
+        other => Err(format!("the lab does not handle {other:?}")),
+    };
+    result.unwrap_or_else(|message| ResponseBody::Failed { message })
+}
+
+fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTable, String> {
+    let f32 = loaded.f32();
+    let enc = f32.encode(text).map_err(|e| e.to_string())?;
+    let reference = f32.predict(&enc).map_err(|e| e.to_string())?;
+    let f32_bytes = f32.size().total_bytes;
+    let mut rows = Vec::new();
+    for scheme in with_f32(schemes) {
+        let model = in_scheme(loaded, scheme)?;
+        let prediction = model.predict(&enc).map_err(|e| e.to_string())?;
+        let time = timing::time_forward(now_ms, || model.logits(&enc).map(drop))
+            .map_err(|e| e.to_string())?;
+        let linears = model.linears();
+        let stays_f32: Vec<StaysF32> = linears
+            .iter()
+            .filter_map(|l| {
+                l.stays_f32_because.clone().map(|reason| StaysF32 {
+                    layer: l.name.clone(),
+                    reason,
+                })
+            })
+            .collect();
+        let bytes = model.size().total_bytes;
+        rows.push(SchemeRow {
+            scheme,
+            bytes,
+            compression: f32_bytes as f64 / bytes.max(1) as f64,
+            time,
+            mse: metrics::mse(&reference.logits, &prediction.logits).map_err(|e| e.to_string())?,
+            max_abs_diff: metrics::max_abs_diff(&reference.logits, &prediction.logits)
+                .map_err(|e| e.to_string())?,
+            agrees: prediction.label_id == reference.label_id,
+            layers_quantized: linears.len() - stays_f32.len(),
+            layers_total: linears.len(),
+            stays_f32,
+            prediction,
+        });
+    }
+    Ok(SchemeTable {
+        text: text.to_string(),
+        tokens: enc.ids.len(),
+        truncated: enc.truncated,
+        labels: f32.labels().to_vec(),
+        rows,
+    })
+}
+
+fn sensitivity(loaded: &Loaded, text: &str, scheme: Scheme) -> Result<Sensitivity, String> {
+    let f32 = loaded.f32();
+    let enc = f32.encode(text).map_err(|e| e.to_string())?;
+    let reference = f32.logits(&enc).map_err(|e| e.to_string())?;
+    let mut layers = Vec::new();
+    for info in f32.linears() {
+        let stays_f32 = scheme.unfit_reason(info.in_features);
+        let logits = f32
+            .quantize_only(&info.name, scheme)
+            .and_then(|m| m.logits(&enc))
+            .map_err(|e| e.to_string())?;
+        layers.push(LayerError {
+            dims: (info.out_features, info.in_features),
+            mse: metrics::mse(&reference, &logits).map_err(|e| e.to_string())?,
+            max_abs_diff: metrics::max_abs_diff(&reference, &logits).map_err(|e| e.to_string())?,
+            layer: info.name,
+            stays_f32,
+        });
+    }
+    Ok(Sensitivity {
+        scheme,
+        text: text.to_string(),
+        layers,
+    })
+}
+
+fn histogram(loaded: &Loaded, layer: &str, scheme: Scheme, bins: u32) -> Result<Histogram, String> {
+    let bins = bins.clamp(1, MAX_BINS) as usize;
+    let f32 = loaded.f32();
+    let original = f32.linear(layer).map_err(|e| e.to_string())?;
+    let quantized = original.quantize(scheme).map_err(|e| e.to_string())?;
+    let before = original.dequantized_weight().map_err(|e| e.to_string())?;
+    let after = quantized.dequantized_weight().map_err(|e| e.to_string())?;
+    let grid = quantized.grid().map_err(|e| e.to_string())?;
+    let (min, max) = before
+        .iter()
+        .chain(&after)
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let count_bins = |values: &[f32]| {
+        let mut counts = vec![0u32; bins];
+        let width = (max - min).max(f32::MIN_POSITIVE);
+        for &v in values {
+            let i = (((v - min) / width) * bins as f32) as usize;
+            counts[i.min(bins - 1)] += 1;
+        }
+        counts
+    };
+    Ok(Histogram {
+        layer: layer.to_string(),
+        scheme,
+        min,
+        max,
+        before: count_bins(&before),
+        after: count_bins(&after),
+        grid,
+        count: before.len(),
+        weight_mse: metrics::mse(&before, &after).map_err(|e| e.to_string())?,
+        stays_f32: scheme.unfit_reason(original.dims().1),
+    })
+}
+
+fn batch_chunk(
+    loaded: &Loaded,
+    start: u32,
+    len: u32,
+    schemes: &[Scheme],
+) -> Result<BatchChunkResult, String> {
+    let rows: Vec<(usize, String)> = TEST_SET.with(|set| {
+        set.iter()
+            .skip(start as usize)
+            .take(len as usize)
+            .cloned()
+            .collect()
+    });
+    let total = TEST_SET.with(Vec::len) as u32;
+    let models = with_f32(schemes)
+        .into_iter()
+        .map(|s| in_scheme(loaded, s).map(|m| (s, m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut counts: Vec<BatchCounts> = models
+        .iter()
+        .map(|(scheme, _)| BatchCounts {
+            scheme: *scheme,
+            seen: 0,
+            correct: 0,
+            agree: 0,
+        })
+        .collect();
+    for (gold, text) in &rows {
+        let enc = loaded.f32().encode(text).map_err(|e| e.to_string())?;
+        let mut reference = None;
+        for ((_, model), c) in models.iter().zip(&mut counts) {
+            let logits = model.logits(&enc).map_err(|e| e.to_string())?;
+            let label = metrics::argmax(&logits);
+            // f32 comes first, so its label is known before any other scheme's.
+            let f32_label = *reference.get_or_insert(label);
+            c.seen += 1;
+            c.correct += u32::from(label == *gold);
+            c.agree += u32::from(label == f32_label);
+        }
+    }
+    Ok(BatchChunkResult {
+        total,
+        start,
+        len: rows.len() as u32,
+        counts,
+    })
+}
+
+/// Builds a model from the learner's files; the caller keeps the old one on `Err`.
+pub fn load_upload(upload: UploadedModel) -> Result<Loaded, String> {
+    let downloaded =
+        (upload.config.0.len() + upload.tokenizer.0.len() + upload.weights.0.len()) as u64;
+    let files = ModelFiles {
+        config: upload.config.0,
+        tokenizer: if upload.tokenizer_is_json {
+            TokenizerFile::Json(upload.tokenizer.0)
+        } else {
+            TokenizerFile::Vocab(upload.tokenizer.0)
+        },
+        weights: upload.weights.0,
+    };
+    let card = ModelCard {
+        name: upload.name.clone(),
+        trained: true,
+        summary: String::new(),
+        source: "your files".to_string(),
+    };
+    models::build(
+        format!("upload:{}", upload.name),
+        Some(card),
+        &files,
+        downloaded,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_set_is_built_in_and_parsed() {
+        let rows = parse_tsv(TEST_TSV);
+        assert_eq!(rows.len(), TEST_TSV.lines().count() - 1);
+        assert!(rows
+            .iter()
+            .all(|(label, text)| *label <= 1 && !text.is_empty()));
+    }
+
+    #[test]
+    fn f32_leads_and_order_is_the_tables() {
+        assert_eq!(
+            with_f32(&[Scheme::Q4_0, Scheme::F16, Scheme::F32]),
+            vec![Scheme::F32, Scheme::F16, Scheme::Q4_0]
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The lab's scheme table against the native engine: for several schemes the page's
+//! logits (the engine in wasm, in the worker) match `engine` run natively within each
+//! scheme's tolerance, the sizes match to the byte, and the MSE, max |diff|, label
+//! agreement and f32-layer counts shown are those of the numbers shown. The Pareto
+//! plot and the logit bars have one mark per scheme.
+
+use anyhow::{ensure, Context, Result};
+use e2e::lab::Lab;
+use e2e::panels::{self, floats, model_dir, number, row, row_schemes};
+use e2e::Site;
+use engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+
+/// Page vs native, per scheme. f32 and f16 run the same float matmuls (f16 weights are
+/// widened to f32 first): only summation order differs between wasm and x86 kernels.
+/// int8 and the GGML schemes quantize activations from their own range, so a last-bit
+/// difference can move one activation by a step: the int8 bound, 2e-2.
+fn tolerance(scheme: Scheme) -> f32 {
+    match scheme {
+        Scheme::F32 => 1e-5,
+        Scheme::F16 => 1e-4,
+        _ => 2e-2,
+    }
+}
+
+fn native() -> Result<Classifier> {
+    let dir = model_dir();
+    let read = |n: &str| std::fs::read(dir.join(n)).with_context(|| format!("reading {n}"));
+    Ok(Classifier::load(&ModelFiles {
+        config: read("config.json")?,
+        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
+        weights: read("model.safetensors")?,
+    })?)
+}
+
+#[test]
+fn lab_scheme_table_matches_the_native_engine() -> Result<()> {
+    let Some(site) = Site::start("lab_scheme_table_matches_the_native_engine")? else {
+        return Ok(());
+    };
+    let text = "The soup was cold and the waiter ignored us.";
+    let lab = Lab::open(&site, &format!("?text={}", e2e::encode_query_value(text)))?;
+    panels::wait_for_table(&lab, 0)?;
+    let shown = row_schemes(&lab)?;
+    let all: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
+    ensure!(
+        shown == all,
+        "table rows {shown:?}, expected every scheme {all:?}"
+    );
+
+    let f32_model = native()?;
+    let f32_bytes = f32_model.size().total_bytes;
+    let page_f32 = floats(&row(&lab, "f32")?, "data-logits", "f32 row")?;
+    for &scheme in Scheme::ALL {
+        let el = row(&lab, scheme.name())?;
+        let what = format!("{scheme} row");
+        let model = f32_model.quantize(scheme)?;
+        let want = model.classify(text)?;
+        let logits = floats(&el, "data-logits", &what)?;
+        let diff = metrics::max_abs_diff(&logits, &want.logits)?;
+        ensure!(
+            diff <= tolerance(scheme),
+            "{scheme}: max |page - native| = {diff:e} > {:e}\n page {logits:?}\n native {:?}",
+            tolerance(scheme),
+            want.logits
+        );
+        let bytes = number(&el, "data-bytes", &what)? as u64;
+        ensure!(
+            bytes == model.size().total_bytes,
+            "{scheme}: page says {bytes} bytes, native {}",
+            model.size().total_bytes
+        );
+        let ratio = number(&el, "data-ratio", &what)?;
+        ensure!(
+            (ratio - f32_bytes as f64 / bytes as f64).abs() < 1e-9,
+            "{scheme}: ratio {ratio}"
+        );
+        let mse = number(&el, "data-mse", &what)?;
+        let own = metrics::mse(&page_f32, &logits)?;
+        ensure!(
+            (mse - f64::from(own)).abs() <= 1e-6 * f64::from(own).max(1e-6),
+            "{scheme}: data-mse {mse} is not the MSE of the logits shown ({own})"
+        );
+        let max_diff = number(&el, "data-max-abs-diff", &what)?;
+        let own_max = metrics::max_abs_diff(&page_f32, &logits)?;
+        ensure!(
+            (max_diff - f64::from(own_max)).abs() <= 1e-6,
+            "{scheme}: data-max-abs-diff {max_diff} vs {own_max}"
+        );
+        let probs = floats(&el, "data-probs", &what)?;
+        ensure!(
+            metrics::max_abs_diff(&probs, &metrics::softmax(&logits))? <= 1e-6,
+            "{scheme}: probabilities are not the softmax of the logits"
+        );
+        let agrees = panels::attr(&el, "data-agrees", &what)? == "true";
+        ensure!(
+            agrees == (metrics::argmax(&logits) == metrics::argmax(&page_f32)),
+            "{scheme}: data-agrees {agrees} contradicts the logits"
+        );
+        let stays = number(&el, "data-stays-f32", &what)? as usize;
+        let native_stays = model
+            .linears()
+            .iter()
+            .filter(|l| l.stays_f32_because.is_some())
+            .count();
+        ensure!(
+            stays == native_stays,
+            "{scheme}: {stays} layers stay f32 on the page, {native_stays} natively"
+        );
+        println!(
+            "{scheme:>16}: {bytes} bytes, page-native {diff:.2e}, mse vs f32 {mse:.3e}, stays f32 {stays}"
+        );
+    }
+
+    let points = lab.browser.find_all("[data-testid=pareto-point]")?;
+    ensure!(points.len() == all.len(), "{} Pareto points", points.len());
+    let front = lab
+        .browser
+        .find_all("[data-testid=pareto-point][data-front=true]")?;
+    ensure!(!front.is_empty(), "no scheme on the Pareto front");
+    let bars = lab.browser.find_all("[data-testid=logit-bar]")?;
+    ensure!(
+        bars.len() == all.len() * page_f32.len(),
+        "{} logit bars for {} schemes × {} classes",
+        bars.len(),
+        all.len(),
+        page_f32.len()
+    );
+    Ok(())
+}
