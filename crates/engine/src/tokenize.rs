@@ -38,6 +38,10 @@ impl TextEncoder {
     pub fn from_json(bytes: &[u8], max_len: usize) -> Result<Self> {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| tokenizer_error("tokenizer.json", "not UTF-8 text"))?;
+        // tokenizers 0.23 panics (`expect("Helper")`) on a JSON syntax error inside the
+        // `decoder` value, and a panic kills the page's worker: check the syntax first.
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map_err(|e| tokenizer_error("tokenizer.json", &format!("not valid JSON ({e})")))?;
         let tokenizer = Tokenizer::from_str(text)
             .map_err(|e| tokenizer_error("tokenizer.json", &format!("not a tokenizer ({e})")))?;
         Self::new(tokenizer, max_len, "tokenizer.json")
