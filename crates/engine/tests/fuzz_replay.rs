@@ -85,3 +85,35 @@ fn regression_tokenizer_json_decoder_syntax_error() {
     assert!(msg.starts_with("tokenizer.json: not valid JSON ("), "{msg}");
     assert!(!msg.contains('\n'), "{msg}");
 }
+
+/// Found by cargo-fuzz (tokenizer_json, 66k executions): a template naming a special
+/// token it does not define panicked inside tokenizers at encode time. Two neighbours
+/// of the same trust (single template using sequence B, ids/tokens of unequal length)
+/// are refused too.
+#[test]
+fn regression_tokenizer_json_post_processor_template() {
+    for (file, needle) in [
+        (
+            "template-undefined-special-token.json",
+            "uses special token `[CLA]`, which special_tokens does not define",
+        ),
+        (
+            "template-single-sequence-b.json",
+            "single template uses sequence `B`",
+        ),
+        ("template-ids-tokens-mismatch.json", "ids but 0 tokens"),
+        ("template-misspelt-type.json", "uses special token `[CLA]`"),
+    ] {
+        let bytes =
+            std::fs::read(root().join("fuzz/regressions/tokenizer_json").join(file)).unwrap();
+        let msg = engine::tokenize::TextEncoder::from_json(&bytes, 16)
+            .err()
+            .unwrap_or_else(|| panic!("{file} was accepted"))
+            .to_string();
+        assert!(
+            msg.starts_with("tokenizer.json: post_processor "),
+            "{file}: {msg}"
+        );
+        assert!(msg.contains(needle), "{file}: {msg}");
+    }
+}
