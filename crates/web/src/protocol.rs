@@ -42,6 +42,12 @@ pub enum RequestBody {
         /// The learner's sentence, as typed.
         text: String,
     },
+    /// Test hook: the worker panics, as a bug in the engine would, so that browser
+    /// tests can check that the page restarts it. Never answered.
+    Crash,
+    /// Test hook: how big the worker's wasm memory is. Answered by
+    /// [`ResponseBody::Memory`] (the soak test watches it grow).
+    Memory,
 }
 
 /// Worker → page.
@@ -70,6 +76,11 @@ pub enum ResponseBody {
     ModelReady(ModelReady),
     /// Both forwards of one text (final answer to `Classify`).
     Classified(Classified),
+    /// The worker's wasm linear memory, in bytes (final answer to `Memory`).
+    Memory {
+        /// `WebAssembly.Memory.buffer.byteLength` inside the worker.
+        wasm_bytes: u64,
+    },
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.
