@@ -38,6 +38,12 @@ impl TextEncoder {
     pub fn from_json(bytes: &[u8], max_len: usize) -> Result<Self> {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| tokenizer_error("tokenizer.json", "not UTF-8 text"))?;
+        // tokenizers 0.23 panics (`expect("Helper")`) on a JSON syntax error inside the
+        // `decoder` value, and a panic kills the page's worker: check the syntax first.
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| tokenizer_error("tokenizer.json", &format!("not valid JSON ({e})")))?;
+        check_post_processor(&value["post_processor"])
+            .map_err(|reason| tokenizer_error("tokenizer.json", &reason))?;
         let tokenizer = Tokenizer::from_str(text)
             .map_err(|e| tokenizer_error("tokenizer.json", &format!("not a tokenizer ({e})")))?;
         Self::new(tokenizer, max_len, "tokenizer.json")
@@ -138,6 +144,61 @@ impl TextEncoder {
             original_len,
         })
     }
+}
+
+/// What tokenizers 0.23 trusts in a `TemplateProcessing` post-processor without checking
+/// when it is deserialized: a `SpecialToken` piece whose id is not among `special_tokens`
+/// (found by fuzzing: a map lookup that panics at encode time), a `Sequence` piece other
+/// than `A` in the single-text template (it indexes an encoding one text does not have),
+/// and a special token whose `ids` and `tokens` differ in length (parallel vectors).
+/// Processors are matched by shape, not by their `type` (tokenizers ignores a misspelt
+/// one), and nested ones (`Sequence`) are checked too.
+fn check_post_processor(p: &serde_json::Value) -> std::result::Result<(), String> {
+    match p {
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_post_processor),
+        serde_json::Value::Object(fields) => {
+            if ["single", "pair", "special_tokens"]
+                .iter()
+                .any(|k| fields.contains_key(*k))
+            {
+                check_template(p)?;
+            }
+            fields.values().try_for_each(check_post_processor)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_template(p: &serde_json::Value) -> std::result::Result<(), String> {
+    let special = &p["special_tokens"];
+    for (name, token) in special.as_object().into_iter().flatten() {
+        let ids = token["ids"].as_array().map_or(0, Vec::len);
+        let tokens = token["tokens"].as_array().map_or(0, Vec::len);
+        if ids != tokens {
+            return Err(format!(
+                "post_processor special token `{name}` has {ids} ids but {tokens} tokens"
+            ));
+        }
+    }
+    for (template, single) in [("single", true), ("pair", false)] {
+        for piece in p[template].as_array().into_iter().flatten() {
+            if let Some(id) = piece["SpecialToken"]["id"].as_str() {
+                if special.get(id).is_none() {
+                    return Err(format!(
+                        "post_processor {template} template uses special token `{id}`, which special_tokens does not define"
+                    ));
+                }
+            }
+            if let Some(seq) = piece["Sequence"]["id"].as_str() {
+                if single && seq != "A" {
+                    return Err(format!(
+                        "post_processor single template uses sequence `{seq}`; one text has only sequence `A`"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn tokenizer_error(file: &'static str, reason: &str) -> Error {

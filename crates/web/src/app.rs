@@ -21,6 +21,7 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main class="site-main">
+                <WorkerNotice/>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/lab") view=Lab/>
@@ -33,6 +34,22 @@ pub fn App() -> impl IntoView {
                 "Everything runs in your browser: nothing to install, and your text never leaves this page."
             </footer>
         </Router>
+    }
+}
+
+/// Tells the learner when the engine's worker died and was restarted (text only).
+#[component]
+fn WorkerNotice() -> impl IntoView {
+    let notice = crate::worker_bridge::restart_notice();
+    move || {
+        notice.get().map(|message| {
+            view! {
+                <p class="card notice" role="alert" data-testid="worker-notice">
+                    {message} " "
+                    <button type="button" on:click=move |_| notice.set(None)>"Dismiss"</button>
+                </p>
+            }
+        })
     }
 }
 

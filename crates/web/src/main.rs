@@ -2,5 +2,6 @@
 
 fn main() {
     console_error_panic_hook::set_once();
+    web::worker_bridge::install_test_hooks();
     leptos::mount::mount_to_body(web::app::App);
 }

@@ -81,6 +81,12 @@ pub enum RequestBody {
     /// Load a model from files the learner picked. Answered by [`ResponseBody::ModelReady`];
     /// on failure the worker keeps its current model.
     LoadFiles(UploadedModel),
+    /// Test hook: the worker panics, as a bug in the engine would, so that browser
+    /// tests can check that the page restarts it. Never answered.
+    Crash,
+    /// Test hook: how big the worker's wasm memory is. Answered by
+    /// [`ResponseBody::Memory`] (the soak test watches it grow).
+    Memory,
 }
 
 /// Worker → page.
@@ -117,6 +123,11 @@ pub enum ResponseBody {
     HistogramReady(Histogram),
     /// Counts for one chunk of the held-out set (final answer to `BatchChunk`).
     BatchChunkDone(BatchChunkResult),
+    /// The worker's wasm linear memory, in bytes (final answer to `Memory`).
+    Memory {
+        /// `WebAssembly.Memory.buffer.byteLength` inside the worker.
+        wasm_bytes: u64,
+    },
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.

@@ -6,12 +6,17 @@
 //! through the loader shim Trunk writes beside it (`worker_loader.js` imports
 //! `worker.js` and instantiates `worker_bg.wasm`). One worker serves the whole app
 //! and keeps its models across page changes; it is spawned on first use.
+//!
+//! If the worker dies (an `error` event: a panic in the engine traps its wasm), every
+//! pending call fails with a message, a new worker is started at once, the model the
+//! page had loaded is loaded again, and [`restart_notice`] tells the learner.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
+use leptos::prelude::{RwSignal, Set};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -58,6 +63,56 @@ struct Bridge {
 
 thread_local! {
     static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
+    /// The model folder last asked for, reloaded into a restarted worker.
+    static LAST_MODEL: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// What the learner is told after a restart; `None` when all is well.
+    static NOTICE: RwSignal<Option<String>> = RwSignal::new(None);
+}
+
+/// The app-wide notice set when the worker died and was restarted (the app shell
+/// shows it as text and lets the learner dismiss it).
+pub fn restart_notice() -> RwSignal<Option<String>> {
+    NOTICE.with(|n| *n)
+}
+
+/// Puts two test hooks on `window` for the browser tests. Harmless: a learner who
+/// calls them only restarts their own worker or reads a number.
+/// - `squeezeCrashWorker()` makes the worker panic (see [`RequestBody::Crash`]), so the
+///   restart path can be checked;
+/// - `squeezeMemory()` resolves to `{page, worker}`: both wasm memories in bytes.
+pub fn install_test_hooks() {
+    let crash = Closure::<dyn Fn()>::new(|| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = call(RequestBody::Crash, None).await;
+        });
+    });
+    let memory = Closure::<dyn Fn() -> js_sys::Promise>::new(|| {
+        wasm_bindgen_futures::future_to_promise(async {
+            let worker = match call(RequestBody::Memory, None).await? {
+                ResponseBody::Memory { wasm_bytes } => wasm_bytes,
+                other => return Err(JsValue::from_str(&unexpected(&other))),
+            };
+            let sizes = js_sys::Object::new();
+            js_sys::Reflect::set(&sizes, &"page".into(), &(wasm_memory_bytes() as f64).into())?;
+            js_sys::Reflect::set(&sizes, &"worker".into(), &(worker as f64).into())?;
+            Ok(sizes.into())
+        })
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"squeezeCrashWorker".into(), crash.as_ref());
+        let _ = js_sys::Reflect::set(&window, &"squeezeMemory".into(), memory.as_ref());
+    }
+    crash.forget();
+    memory.forget();
+}
+
+/// This thread's wasm linear memory in bytes (the page's, or the worker's in the worker).
+pub fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as u64
 }
 
 /// Absolute URL of `relative` against the document's base URL.
@@ -77,6 +132,7 @@ pub async fn load_model(
     base_url: String,
     on_progress: impl Fn(u64, Option<u64>) + 'static,
 ) -> Result<ModelReady, String> {
+    LAST_MODEL.with(|m| *m.borrow_mut() = Some(base_url.clone()));
     match call(
         RequestBody::LoadModel { base_url },
         Some(Rc::new(on_progress)),
@@ -178,9 +234,19 @@ fn spawn() -> Result<Bridge, String> {
     let on_error = {
         let shared = shared.clone();
         Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            let message = format!("the engine worker failed: {}", event.message());
-            web_sys::console::error_1(&message.clone().into());
-            fail_all(&shared, &message);
+            web_sys::console::error_1(
+                &format!("squeeze: the engine worker failed: {}", event.message()).into(),
+            );
+            // One restart per dead worker, however many errors it reports.
+            if shared.borrow().dead {
+                return;
+            }
+            fail_all(
+                &shared,
+                "the engine stopped unexpectedly and was restarted: run it again",
+            );
+            // Not from inside this handler: the restart drops the closure running it.
+            wasm_bindgen_futures::spawn_local(restart(shared.clone()));
         })
     };
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -244,5 +310,32 @@ fn fail_all(shared: &Rc<RefCell<Shared>>, message: &str) {
         let _ = p.reply.send(ResponseBody::Failed {
             message: message.to_string(),
         });
+    }
+}
+
+/// Replaces the dead worker whose state is `dead`, reloads the page's model into the
+/// new one (later requests queue behind it) and tells the learner.
+async fn restart(dead: Rc<RefCell<Shared>>) {
+    BRIDGE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_some_and(|b| Rc::ptr_eq(&b.shared, &dead)) {
+            if let Some(old) = slot.take() {
+                old.worker.terminate();
+            }
+        }
+    });
+    let notice = restart_notice();
+    notice.set(Some(
+        "The engine's background worker stopped unexpectedly and has been restarted. \
+         If a result is missing, run it again."
+            .to_string(),
+    ));
+    let Some(base_url) = LAST_MODEL.with(|m| m.borrow().clone()) else {
+        return;
+    };
+    if let Err(e) = call(RequestBody::LoadModel { base_url }, None).await {
+        notice.set(Some(format!(
+            "The engine's background worker stopped unexpectedly and could not load the model again: {e}"
+        )));
     }
 }

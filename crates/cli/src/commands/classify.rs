@@ -16,6 +16,8 @@ struct Output<'a> {
     scheme: Scheme,
     #[serde(flatten)]
     prediction: Prediction,
+    /// Tokens the whole text needs; more than `tokens` when it was truncated.
+    original_tokens: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     f32_logits: Option<Vec<f32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,9 +34,16 @@ pub fn run(args: &ClassifyArgs, out: &mut impl Write) -> anyhow::Result<()> {
     for text in &args.texts {
         let c = engine::compare(&f32_model, &model, text)?;
         let quantized = args.scheme != Scheme::F32;
+        // Only a truncated text pays for a second tokenization, to say how long it was.
+        let original_tokens = if c.quantized.truncated {
+            f32_model.encode(text)?.original_len
+        } else {
+            c.quantized.tokens
+        };
         results.push(Output {
             text,
             scheme: args.scheme,
+            original_tokens,
             f32_logits: quantized.then(|| c.f32.logits.clone()),
             mse: quantized.then_some(c.mse),
             max_abs_diff: quantized.then_some(c.max_abs_diff),
@@ -50,16 +59,15 @@ pub fn run(args: &ClassifyArgs, out: &mut impl Write) -> anyhow::Result<()> {
         let p = &r.prediction;
         writeln!(out, "text:          {:?}", r.text)?;
         writeln!(out, "scheme:        {}", r.scheme)?;
-        writeln!(
-            out,
-            "tokens:        {}{}",
-            p.tokens,
-            if p.truncated {
-                " (truncated to the model's maximum)"
-            } else {
-                ""
-            }
-        )?;
+        if p.truncated {
+            writeln!(
+                out,
+                "tokens:        {} (truncated: the text has {} tokens, the model reads the first {})",
+                p.tokens, r.original_tokens, p.tokens
+            )?;
+        } else {
+            writeln!(out, "tokens:        {}", p.tokens)?;
+        }
         if let Some(f) = &r.f32_logits {
             writeln!(out, "f32 logits:    {}", vector(f, 7))?;
         }

@@ -95,6 +95,10 @@ async fn handle(request: Request) -> ResponseBody {
                 Err(message) => failed(message),
             }
         }
+        RequestBody::Crash => panic!("the page asked the worker to crash (test hook)"),
+        RequestBody::Memory => ResponseBody::Memory {
+            wasm_bytes: crate::worker_bridge::wasm_memory_bytes(),
+        },
         RequestBody::Classify { text } => MODEL.with(|m| match m.borrow().as_ref() {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => match loaded.classify(&text) {

@@ -1,0 +1,4 @@
+//! libFuzzer entry for the `safetensors` target; the body is in src/engine_targets.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| squeeze_fuzz::engine_targets::safetensors(data));
