@@ -14,6 +14,7 @@ pub mod lab_state;
 pub mod pages;
 pub mod protocol;
 pub mod radio_keys;
+pub mod train_state;
 pub mod worker;
 pub mod worker_bridge;
 

@@ -5,3 +5,4 @@ pub mod lab;
 pub mod learn;
 pub mod lesson;
 pub mod quiz;
+pub mod train;
