@@ -356,6 +356,15 @@ impl Session {
         Ok(Element { session: self, id })
     }
 
+    /// A PNG of the visible part of the page.
+    pub fn screenshot_png(&self) -> Result<Vec<u8>> {
+        let value = self.get("/screenshot")?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| Error(format!("screenshot is not a string: {value}")))?;
+        base64_decode(text).ok_or_else(|| Error("screenshot is not base64".into()))
+    }
+
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
     pub fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         self.post("/execute/sync", json!({ "script": script, "args": args }))
@@ -458,5 +467,43 @@ impl Element<'_> {
             keys::NULL,
             keys::BACKSPACE
         ))
+    }
+}
+
+/// Standard base64 (with padding), as WebDriver encodes screenshots.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            let v = if c == b'=' { 0 } else { value(c)? };
+            n |= v << (18 - 6 * i);
+        }
+        let got = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&got[..3 - pad.min(2)]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod base64_tests {
+    #[test]
+    fn decodes_with_and_without_padding() {
+        assert_eq!(super::base64_decode("TWFu").unwrap(), b"Man");
+        assert_eq!(super::base64_decode("TWE=").unwrap(), b"Ma");
+        assert_eq!(super::base64_decode("TQ==").unwrap(), b"M");
+        assert!(super::base64_decode("T!==").is_none());
     }
 }

@@ -75,7 +75,7 @@ pub fn run(args: &DistillArgs, out: &mut impl Write) -> anyhow::Result<()> {
         let l = trainer.step()?;
         loss.push(l);
         let every = args.held_out_every.max(1);
-        let h = if step % every == 0 || step == args.steps {
+        let h = if step.is_multiple_of(every) || step == args.steps {
             let h = trainer.held_out_loss()?;
             held_out.push((step, h));
             Some(h)

@@ -111,7 +111,7 @@ impl LiveConfig {
             ));
         }
         let max_dim = DIM_RANGE.1.min(teacher.dim);
-        if self.dim < DIM_RANGE.0 || self.dim > max_dim || self.dim % HEAD_DIM != 0 {
+        if self.dim < DIM_RANGE.0 || self.dim > max_dim || !self.dim.is_multiple_of(HEAD_DIM) {
             return bad(format!(
                 "width must be a multiple of {HEAD_DIM} from {} to {max_dim}, not {}",
                 DIM_RANGE.0, self.dim
