@@ -117,11 +117,19 @@ fn seed_7_trains_in_the_worker_the_loss_falls_and_matches_the_native_run() -> Re
                 .then_some(()),
         )
     })?;
-    let paused_at = attr(b, "train", "data-step")?;
-    std::thread::sleep(Duration::from_secs(2));
+    // The chunk in flight when Pause was pressed still lands; after it, nothing moves.
+    let mut last = attr(b, "train", "data-step")?;
+    let settled = b.wait_for("the step count to settle", UI_TIMEOUT, |s| {
+        std::thread::sleep(Duration::from_millis(1500));
+        let now = attr(s, "train", "data-step").map_err(|e| e2e::Error(e.to_string()))?;
+        let same = now == last;
+        last = now.clone();
+        Ok(same.then_some(now))
+    })?;
+    std::thread::sleep(Duration::from_secs(3));
     ensure!(
-        attr(b, "train", "data-step")? == paused_at,
-        "steps were taken while paused"
+        attr(b, "train", "data-step")? == settled,
+        "steps were taken while paused (from {settled})"
     );
     ensure!(
         b.current_url()?.contains("seed=7"),
@@ -161,8 +169,9 @@ fn screenshot_a_minute(b: &Session) -> Result<()> {
         attr(b, "train-eval", "data-agreement")?
     );
     b.execute(
-        "document.querySelector('[data-testid=train-step]').scrollIntoView({block: 'start'}); \
-         window.scrollBy(0, -70);",
+        "document.body.style.zoom = '0.8'; \
+         document.querySelector('[data-testid=train-step]').scrollIntoView({block: 'start'}); \
+         window.scrollBy(0, -60);",
         vec![],
     )?;
     std::thread::sleep(Duration::from_millis(300));
