@@ -26,10 +26,10 @@ const CURVE_REL_TOL: f64 = 1e-3;
 const TRAIN_TIMEOUT: Duration = Duration::from_secs(240);
 
 fn attr(browser: &Session, id: &str, name: &str) -> Result<String> {
-    Ok(browser
+    browser
         .find(&testid(id))?
         .attr(name)?
-        .with_context(|| format!("{id} has no {name}"))?)
+        .with_context(|| format!("{id} has no {name}"))
 }
 
 fn losses(browser: &Session) -> Result<Vec<f64>> {
@@ -42,7 +42,7 @@ fn losses(browser: &Session) -> Result<Vec<f64>> {
 
 fn native_curve(config: LiveConfig, steps: usize) -> Result<Vec<f64>> {
     let dir = repo_root().join("www/models/default");
-    let read = |f: &str| std::fs::read(dir.join(f)).with_context(|| format!("{f}"));
+    let read = |f: &str| std::fs::read(dir.join(f)).with_context(|| f.to_string());
     let files = ModelFiles {
         config: read("config.json")?,
         tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
