@@ -22,6 +22,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// One text through several schemes: size, latency, logits and error against f32.
     Compare(CompareArgs),
+    /// Distil a small student from a teacher on built-in sentences, printing the loss per
+    /// step (the same run the /train page makes in the browser).
+    Distill(DistillArgs),
 }
 
 /// Where the model is and how it is loaded.
@@ -80,4 +83,41 @@ pub struct CompareArgs {
     pub json: bool,
     /// The text.
     pub text: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DistillArgs {
+    /// Teacher model folder (a DistilBERT classifier with tokenizer.json).
+    #[arg(long, default_value = "www/models/default", env = "SQUEEZE_MODEL")]
+    pub teacher: PathBuf,
+    /// Training steps.
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// Seed of the batch order: the same seed gives the same loss curve.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Student transformer blocks (1 to the teacher's).
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Student width: a multiple of 32 from 64 to 256.
+    #[arg(long, default_value_t = 128)]
+    pub dim: usize,
+    /// AdamW learning rate (1e-4 to 1e-2).
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Sentences per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Train on temperature-T KL divergence instead of logit MSE.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Held-out loss every this many steps (and after the last).
+    #[arg(long, default_value_t = 10)]
+    pub held_out_every: usize,
+    /// Scheme of the quantized student in the final comparison.
+    #[arg(long, default_value = "int8-dynamic")]
+    pub scheme: Scheme,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

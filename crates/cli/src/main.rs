@@ -1,5 +1,5 @@
 //! `squeeze`: the engine on the command line. Classify text, evaluate a labelled set and
-//! compare quantization schemes, with the same engine calls the web worker makes.
+//! compare quantization schemes, distil a student live, with the same engine calls the web worker makes.
 //!
 //! Thin by design: argument parsing, file reading and printing live here; every number
 //! comes from the `engine` crate.
@@ -43,6 +43,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Classify(a) => commands::classify::run(&a, &mut out)?,
         args::Command::Eval(a) => commands::eval::run(&a, &mut out)?,
         args::Command::Compare(a) => commands::compare::run(&a, &mut out)?,
+        args::Command::Distill(a) => commands::distill::run(&a, &mut out)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,14 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Loads the f32 classifier described by `--model` (and `--head`).
 pub fn load(args: &ModelArgs) -> anyhow::Result<Classifier> {
     let dir = &args.model;
+    let files = files(dir)?;
+    let head = args.head.as_deref().map(read).transpose()?;
+    Classifier::load_with_head(&files, head.as_deref())
+        .with_context(|| format!("{}: cannot load the model", dir.display()))
+}
+
+/// Reads the three files of the model folder `dir`.
+pub fn files(dir: &Path) -> anyhow::Result<ModelFiles> {
     if !dir.is_dir() {
         bail!(
             "{}: not a model folder (expected config.json, tokenizer.json and model.safetensors)",
@@ -27,14 +35,11 @@ pub fn load(args: &ModelArgs) -> anyhow::Result<Classifier> {
     } else {
         bail!("{}: no tokenizer.json or vocab.txt", dir.display());
     };
-    let files = ModelFiles {
+    Ok(ModelFiles {
         config: read(&dir.join("config.json"))?,
         tokenizer,
         weights: read(&dir.join("model.safetensors"))?,
-    };
-    let head = args.head.as_deref().map(read).transpose()?;
-    Classifier::load_with_head(&files, head.as_deref())
-        .with_context(|| format!("{}: cannot load the model", dir.display()))
+    })
 }
 
 /// Reads one file, refusing it unread when it is over [`MAX_FILE_BYTES`].

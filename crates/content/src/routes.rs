@@ -1,7 +1,7 @@
 //! The site's URLs as a plain type: lessons link to them, the build checks
 //! those links against it, and the web app builds its hrefs with it.
 //!
-//! Routes: `/`, `/learn`, `/learn/<slug>`, `/quiz/<slug>`, `/lab?text=…`.
+//! Routes: `/`, `/learn`, `/learn/<slug>`, `/quiz/<slug>`, `/lab?text=…`, `/train?seed=…`.
 
 use std::fmt::Write as _;
 
@@ -23,6 +23,11 @@ pub enum Route {
     Lab {
         /// `?text=`
         text: Option<String>,
+    },
+    /// `/train`, live distillation, optionally with the seed that repeats a run.
+    Train {
+        /// `?seed=`
+        seed: Option<u64>,
     },
 }
 
@@ -62,9 +67,23 @@ impl Route {
                 }
                 return Ok(Route::Lab { text });
             }
+            ["train"] => {
+                let mut seed = None;
+                for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+                    match pair.split_once('=') {
+                        Some(("seed", v)) => {
+                            seed = Some(v.parse().map_err(|_| {
+                                format!("expected a whole number in ?seed=, found `{v}`")
+                            })?)
+                        }
+                        _ => return Err(format!("unknown train parameter in `{pair}`, expected seed")),
+                    }
+                }
+                return Ok(Route::Train { seed });
+            }
             _ => {
                 return Err(format!(
-                    "expected a link to /, /learn, /learn/<slug>, /quiz/<slug> or /lab?text=…, found `{url}`"
+                    "expected a link to /, /learn, /learn/<slug>, /quiz/<slug>, /lab?text=… or /train?seed=…, found `{url}`"
                 ))
             }
         };
@@ -92,6 +111,8 @@ impl Route {
             Route::Quiz(slug) => format!("/quiz/{slug}"),
             Route::Lab { text: None } => "/lab".into(),
             Route::Lab { text: Some(t) } => format!("/lab?text={}", percent_encode(t)),
+            Route::Train { seed: None } => "/train".into(),
+            Route::Train { seed: Some(s) } => format!("/train?seed={s}"),
         }
     }
 
@@ -157,6 +178,8 @@ mod tests {
             Route::Lab { text: None },
             Route::lab("I love learning about AI!"),
             Route::lab("ça + 100% <ok> & ✓"),
+            Route::Train { seed: None },
+            Route::Train { seed: Some(7) },
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.href()), Ok(r.clone()), "{}", r.href());
@@ -185,7 +208,7 @@ mod tests {
     fn bad_links_say_what_was_expected() {
         assert_eq!(
             Route::parse("/labs"),
-            Err("expected a link to /, /learn, /learn/<slug>, /quiz/<slug> or /lab?text=…, found `/labs`".into())
+            Err("expected a link to /, /learn, /learn/<slug>, /quiz/<slug>, /lab?text=… or /train?seed=…, found `/labs`".into())
         );
         assert_eq!(
             Route::parse("/lab?txt=hi"),

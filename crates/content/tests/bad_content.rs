@@ -261,7 +261,7 @@ fn image_in_body() {
 fn link_to_unknown_route() {
     assert_eq!(
         errors_with("beta.md", Some("+++\ntitle = \"B\"\nsummary = \"S\"\n+++\nGo [here](/labs).\n")),
-        ["lessons/beta.md:5:4: expected a link to /, /learn, /learn/<slug>, /quiz/<slug> or /lab?text=…, found `/labs`"]
+        ["lessons/beta.md:5:4: expected a link to /, /learn, /learn/<slug>, /quiz/<slug>, /lab?text=… or /train?seed=…, found `/labs`"]
     );
 }
 

@@ -4,10 +4,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::pages::{home::Home, lab::Lab, learn::Learn, lesson::LessonPage, quiz::QuizPage};
+use crate::pages::{
+    home::Home, lab::Lab, learn::Learn, lesson::LessonPage, quiz::QuizPage, train::Train,
+};
 
 /// The whole app: `/` is the home page, `/lab` the quantization lab,
-/// `/learn` the lessons, `/learn/<slug>` a lesson and `/quiz/<slug>` its quiz.
+/// `/train` live distillation, `/learn` the lessons, `/learn/<slug>` a lesson and `/quiz/<slug>` its quiz.
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -18,6 +20,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <A href="/learn">"Lessons"</A>
                     <A href="/lab">"Lab"</A>
+                    <A href="/train">"Train"</A>
                 </nav>
             </header>
             <main class="site-main">
@@ -25,6 +28,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/lab") view=Lab/>
+                    <Route path=path!("/train") view=Train/>
                     <Route path=path!("/learn") view=Learn/>
                     <Route path=path!("/learn/:slug") view=LessonPage/>
                     <Route path=path!("/quiz/:slug") view=QuizPage/>

@@ -18,6 +18,7 @@ pub mod lab_url;
 pub mod pages;
 pub mod protocol;
 pub mod radio_keys;
+pub mod train_state;
 pub mod worker;
 pub mod worker_bridge;
 

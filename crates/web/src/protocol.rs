@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
 use crate::lab_messages::{BatchChunkResult, Histogram, SchemeTable, Sensitivity, UploadedModel};
 
@@ -87,6 +88,29 @@ pub enum RequestBody {
     /// Test hook: how big the worker's wasm memory is. Answered by
     /// [`ResponseBody::Memory`] (the soak test watches it grow).
     Memory,
+    /// Fetch the teacher under `base_url` (once) and cut a new student of `config`'s shape
+    /// from it, replacing any run in progress. Answered by [`ResponseBody::TrainReady`].
+    TrainStart {
+        /// Absolute URL of the teacher's model folder, ending in `/`.
+        base_url: String,
+        /// The student's shape, seed and learning rate.
+        config: LiveConfig,
+    },
+    /// Take `steps` training steps, then (when `held_out`) measure the held-out loss.
+    /// Answered by [`ResponseBody::TrainProgress`]. The page asks chunk by chunk, so the
+    /// worker stays free to hear a pause or a reset between chunks.
+    TrainSteps {
+        /// Steps in this chunk.
+        steps: u32,
+        /// Whether to measure the held-out loss after them.
+        held_out: bool,
+    },
+    /// Evaluate the teacher, the student and the student quantized to `scheme` on the
+    /// held-out sentences. Answered by [`ResponseBody::TrainEvaluated`].
+    TrainEvaluate {
+        /// The quantized student's scheme.
+        scheme: Scheme,
+    },
 }
 
 /// Worker → page.
@@ -128,6 +152,12 @@ pub enum ResponseBody {
         /// `WebAssembly.Memory.buffer.byteLength` inside the worker.
         wasm_bytes: u64,
     },
+    /// A new student is ready to train (final answer to `TrainStart`).
+    TrainReady(TrainReady),
+    /// One chunk of training done (final answer to `TrainSteps`).
+    TrainProgress(TrainProgress),
+    /// The three models compared (final answer to `TrainEvaluate`).
+    TrainEvaluated(LiveEval),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.
@@ -197,6 +227,38 @@ pub struct ForwardTime {
     pub samples: u32,
     /// Forwards run back to back in each sample (so the 0.1 ms clock can see them).
     pub forwards_per_sample: u32,
+}
+
+/// A student cut from its teacher, before its first step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainReady {
+    /// The settings the worker accepted.
+    pub config: LiveConfig,
+    /// Weights of the student.
+    pub parameters: u64,
+    /// Weights of the teacher.
+    pub teacher_parameters: u64,
+    /// Sentences it trains on.
+    pub train_sentences: usize,
+    /// Sentences it is tested on.
+    pub held_out_sentences: usize,
+    /// Held-out loss before training.
+    pub held_out_loss: f64,
+    /// Time to fetch nothing new, label the sentences and cut the student, in ms.
+    pub setup_ms: f64,
+}
+
+/// What one chunk of training did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainProgress {
+    /// Training loss of each step in the chunk, in order.
+    pub losses: Vec<f64>,
+    /// Steps taken since the start, after this chunk.
+    pub step: usize,
+    /// Held-out loss after the chunk, when asked for.
+    pub held_out_loss: Option<f64>,
+    /// Time spent on the steps (not the held-out loss), measured in the worker, in ms.
+    pub ms: f64,
 }
 
 #[cfg(test)]

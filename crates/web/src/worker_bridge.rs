@@ -21,8 +21,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
+use crate::engine::distill::live::{LiveConfig, LiveEval};
+use crate::engine::Scheme;
 use crate::protocol::{
-    Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, UNSOLICITED,
+    Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
+    TrainReady, UNSOLICITED,
 };
 
 /// The loader script Trunk writes for the worker binary, relative to the document base.
@@ -148,6 +151,30 @@ pub async fn load_model(
 pub async fn classify(text: String) -> Result<Classified, String> {
     match call(RequestBody::Classify { text }, None).await? {
         ResponseBody::Classified(classified) => Ok(classified),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Cuts a new student of `config`'s shape from the teacher under `base_url`.
+pub async fn train_start(base_url: String, config: LiveConfig) -> Result<TrainReady, String> {
+    match call(RequestBody::TrainStart { base_url, config }, None).await? {
+        ResponseBody::TrainReady(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Trains the student `steps` more steps (and measures the held-out loss when asked).
+pub async fn train_steps(steps: u32, held_out: bool) -> Result<TrainProgress, String> {
+    match call(RequestBody::TrainSteps { steps, held_out }, None).await? {
+        ResponseBody::TrainProgress(progress) => Ok(progress),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Compares teacher, student and the student quantized to `scheme`.
+pub async fn train_evaluate(scheme: Scheme) -> Result<LiveEval, String> {
+    match call(RequestBody::TrainEvaluate { scheme }, None).await? {
+        ResponseBody::TrainEvaluated(eval) => Ok(eval),
         other => Err(unexpected(&other)),
     }
 }

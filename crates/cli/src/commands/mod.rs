@@ -2,4 +2,5 @@
 
 pub mod classify;
 pub mod compare;
+pub mod distill;
 pub mod eval;

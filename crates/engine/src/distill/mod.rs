@@ -7,6 +7,7 @@
 //! - [`train`]: fine-tuning on labels and distillation on the teacher's logits;
 //! - [`optim`]: AdamW without per-step temporaries;
 //! - [`text`]: labelled TSV files and fortune-cookie transfer text;
+//! - [`live`]: a student trained step by step for the web page and `squeeze distill`;
 //! - [`rng`]: the seeded generator that makes a run reproducible.
 //!
 //! Like the rest of the engine this module only sees bytes: fetching the teacher and the
@@ -14,6 +15,7 @@
 
 pub mod card;
 pub mod eval;
+pub mod live;
 pub mod net;
 pub mod optim;
 pub mod pipeline;

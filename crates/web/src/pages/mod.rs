@@ -6,3 +6,4 @@ pub mod lab_panels;
 pub mod learn;
 pub mod lesson;
 pub mod quiz;
+pub mod train;

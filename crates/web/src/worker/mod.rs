@@ -1,4 +1,5 @@
-//! The Web Worker side: owns the engine's models and answers the page's requests.
+//! The Web Worker side: owns the engine's models (and the live distillation run) and
+//! answers the page's requests.
 //!
 //! `src/bin/worker.rs` calls [`start`]. Requests are handled one at a time in
 //! arrival order (a queue drained by one task), so a `Classify` never sees a model
@@ -8,6 +9,7 @@ mod fetch;
 mod lab;
 mod models;
 pub mod timing;
+mod train;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -18,11 +20,13 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{Request, RequestBody, Response, ResponseBody, UNSOLICITED};
 use models::Loaded;
+use train::Training;
 
 thread_local! {
     static QUEUE: RefCell<VecDeque<Request>> = const { RefCell::new(VecDeque::new()) };
     static DRAINING: Cell<bool> = const { Cell::new(false) };
     static MODEL: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+    static TRAINING: RefCell<Training> = RefCell::new(Training::default());
 }
 
 /// Installs the message handler and tells the page the worker listens.
@@ -106,6 +110,29 @@ async fn handle(request: Request) -> ResponseBody {
                 Err(e) => failed(e.to_string()),
             },
         }),
+        RequestBody::TrainStart { base_url, config } => {
+            // Requests are handled one at a time, so nothing else borrows it meanwhile;
+            // the run is taken out across the await and put back after.
+            let mut training = TRAINING.with(|t| t.take());
+            let result = training.start(&base_url, config).await;
+            TRAINING.with(|t| *t.borrow_mut() = training);
+            match result {
+                Ok(ready) => ResponseBody::TrainReady(ready),
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::TrainSteps { steps, held_out } => {
+            match TRAINING.with(|t| t.borrow_mut().steps(steps, held_out)) {
+                Ok(progress) => ResponseBody::TrainProgress(progress),
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::TrainEvaluate { scheme } => {
+            match TRAINING.with(|t| t.borrow_mut().evaluate(scheme)) {
+                Ok(eval) => ResponseBody::TrainEvaluated(eval),
+                Err(message) => failed(message),
+            }
+        }
         // A bad file leaves the current model in place.
         RequestBody::LoadFiles(upload) => match lab::load_upload(upload) {
             Ok(loaded) => {

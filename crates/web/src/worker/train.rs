@@ -1,0 +1,97 @@
+//! Live distillation in the worker: the teacher's files (fetched once per folder) and the
+//! [`Trainer`] the /train page drives chunk by chunk.
+
+use crate::engine::distill::live::{LiveConfig, LiveEval, Trainer};
+use crate::engine::{ModelFiles, Scheme, TokenizerFile};
+use crate::protocol::{TrainProgress, TrainReady};
+
+use super::fetch;
+use super::timing::now_ms;
+
+/// The files of the teacher's folder, in the order [`fetch::fetch_all`] returns them.
+const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// Most steps in one chunk: a pause never waits longer than this many steps.
+const MAX_CHUNK: u32 = 50;
+
+/// The teacher's files and the run in progress.
+#[derive(Default)]
+pub struct Training {
+    teacher: Option<(String, ModelFiles)>,
+    trainer: Option<Trainer>,
+}
+
+impl Training {
+    /// Fetches the teacher under `base_url` unless it is the one held, then cuts a new
+    /// student (the old run is dropped).
+    pub async fn start(
+        &mut self,
+        base_url: &str,
+        config: LiveConfig,
+    ) -> Result<TrainReady, String> {
+        self.trainer = None;
+        if self.teacher.as_ref().map(|(url, _)| url.as_str()) != Some(base_url) {
+            let mut files = fetch::fetch_all(base_url, &FILES, |_, _| {}).await?;
+            let weights = files.pop().unwrap_or_default();
+            let tokenizer = files.pop().unwrap_or_default();
+            let config = files.pop().unwrap_or_default();
+            let files = ModelFiles {
+                config,
+                tokenizer: TokenizerFile::Json(tokenizer),
+                weights,
+            };
+            self.teacher = Some((base_url.to_string(), files));
+        }
+        let Some((_, files)) = self.teacher.as_ref() else {
+            return Err("the teacher did not load".into());
+        };
+        let start = now_ms();
+        let trainer = Trainer::new(files, config).map_err(|e| e.to_string())?;
+        let held_out_loss = trainer.held_out_loss().map_err(|e| e.to_string())?;
+        let (train_sentences, held_out_sentences) = trainer.sentences();
+        let ready = TrainReady {
+            config: trainer.config(),
+            parameters: trainer.shape().parameters(),
+            teacher_parameters: trainer.teacher().info().parameters,
+            train_sentences,
+            held_out_sentences,
+            held_out_loss,
+            setup_ms: now_ms() - start,
+        };
+        self.trainer = Some(trainer);
+        Ok(ready)
+    }
+
+    fn trainer(&mut self) -> Result<&mut Trainer, String> {
+        self.trainer
+            .as_mut()
+            .ok_or_else(|| "no student is being trained: press Start first".to_string())
+    }
+
+    /// Takes `steps` steps (at most [`MAX_CHUNK`]) and, when asked, the held-out loss.
+    pub fn steps(&mut self, steps: u32, held_out: bool) -> Result<TrainProgress, String> {
+        let trainer = self.trainer()?;
+        let start = now_ms();
+        let losses = (0..steps.clamp(1, MAX_CHUNK))
+            .map(|_| trainer.step())
+            .collect::<Result<Vec<f64>, _>>()
+            .map_err(|e| e.to_string())?;
+        let ms = now_ms() - start;
+        let held_out_loss = if held_out {
+            Some(trainer.held_out_loss().map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        Ok(TrainProgress {
+            losses,
+            step: trainer.steps(),
+            held_out_loss,
+            ms,
+        })
+    }
+
+    /// Teacher, student and quantized student on the held-out sentences.
+    pub fn evaluate(&mut self, scheme: Scheme) -> Result<LiveEval, String> {
+        self.trainer()?.evaluate(scheme).map_err(|e| e.to_string())
+    }
+}

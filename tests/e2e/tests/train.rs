@@ -1,0 +1,183 @@
+//! `/train` in real headless Chromium: the worker trains a student (the engine compiled
+//! to wasm) while the page draws the loss; the curve must fall, and its first steps must
+//! match the same run made natively by `engine::distill::live::Trainer`.
+//!
+//! With `SQUEEZE_SCREENSHOTS=1` the test also trains for a minute, evaluates, and writes
+//! docs/screenshots/train-1280.png.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use e2e::lab::testid;
+use e2e::{repo_root, Session, Site, UI_TIMEOUT};
+use engine::distill::live::{LiveConfig, Trainer};
+use engine::{ModelFiles, TokenizerFile};
+
+/// Steps the page must take before the curve is judged.
+const STEPS: usize = 12;
+
+/// Native vs wasm, per step: the same candle ops on the same numbers, but x86_64 and wasm
+/// kernels group float sums differently (~1e-7 relative per op), and training feeds each
+/// step's rounding into the next weights. Over the first steps that stays far below 1e-3
+/// relative; a different batch or a broken step would differ by tens of percent.
+const CURVE_REL_TOL: f64 = 1e-3;
+
+/// How long cutting the student and the first steps may take on a busy 2-core machine.
+const TRAIN_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn attr(browser: &Session, id: &str, name: &str) -> Result<String> {
+    browser
+        .find(&testid(id))?
+        .attr(name)?
+        .with_context(|| format!("{id} has no {name}"))
+}
+
+fn losses(browser: &Session) -> Result<Vec<f64>> {
+    let raw = attr(browser, "loss-chart", "data-loss")?;
+    raw.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<f64>().with_context(|| format!("loss `{s}`")))
+        .collect()
+}
+
+fn native_curve(config: LiveConfig, steps: usize) -> Result<Vec<f64>> {
+    let dir = repo_root().join("www/models/default");
+    let read = |f: &str| std::fs::read(dir.join(f)).with_context(|| f.to_string());
+    let files = ModelFiles {
+        config: read("config.json")?,
+        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
+        weights: read("model.safetensors")?,
+    };
+    let mut t = Trainer::new(&files, config)?;
+    (0..steps).map(|_| Ok(t.step()?)).collect()
+}
+
+fn wait_steps(browser: &Session, at_least: usize, timeout: Duration) -> Result<()> {
+    browser.wait_for(&format!("{at_least} training steps"), timeout, |s| {
+        if let Some(e) = s.try_find(&testid("train-error"))? {
+            return Err(e2e::Error(format!("the page failed: {}", e.text()?)));
+        }
+        let step: usize = attr(s, "train", "data-step")
+            .map_err(|e| e2e::Error(e.to_string()))?
+            .parse()
+            .unwrap_or(0);
+        Ok((step >= at_least).then_some(()))
+    })?;
+    Ok(())
+}
+
+#[test]
+fn seed_7_trains_in_the_worker_the_loss_falls_and_matches_the_native_run() -> Result<()> {
+    let Some(site) = Site::start("train")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    b.goto(&site.url("/train?seed=7"))?;
+    let start = b.wait_for_element(&testid("train-start"), UI_TIMEOUT)?;
+    ensure!(
+        b.find(&testid("train-seed"))?.property("value")?.as_str() == Some("7"),
+        "the seed input does not show the URL's seed"
+    );
+    start.click()?;
+    wait_steps(b, STEPS, TRAIN_TIMEOUT)?;
+    ensure!(attr(b, "train", "data-state")? == "running", "not running");
+
+    let page = losses(b)?;
+    ensure!(page.len() >= STEPS, "only {} losses drawn", page.len());
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    let (head, tail) = (mean(&page[..3]), mean(&page[STEPS - 3..STEPS]));
+    ensure!(
+        tail < 0.8 * head,
+        "the loss did not fall: first steps {:?}, steps {}-{} {:?}",
+        &page[..3],
+        STEPS - 2,
+        STEPS,
+        &page[STEPS - 3..STEPS]
+    );
+
+    // The same run natively: same seed, same batches, the same curve within float noise.
+    let native = native_curve(LiveConfig::default(), STEPS)?;
+    let worst = page
+        .iter()
+        .zip(&native)
+        .map(|(p, n)| (p - n).abs() / n.abs().max(1e-6))
+        .fold(0.0f64, f64::max);
+    eprintln!("train: page vs native over {STEPS} steps: max relative difference {worst:e}");
+    ensure!(
+        worst <= CURVE_REL_TOL,
+        "page and native curves differ by {worst:e} (relative)\n  page:   {:?}\n  native: {native:?}",
+        &page[..STEPS]
+    );
+
+    // Pause stops the worker after its current chunk; the step count then stays put.
+    b.find(&testid("train-pause"))?.click()?;
+    b.wait_for("the run to pause", UI_TIMEOUT, |s| {
+        Ok(
+            (s.find(&testid("train"))?.attr("data-state")?.as_deref() == Some("paused"))
+                .then_some(()),
+        )
+    })?;
+    // The chunk in flight when Pause was pressed still lands; after it, nothing moves.
+    let mut last = attr(b, "train", "data-step")?;
+    let settled = b.wait_for("the step count to settle", UI_TIMEOUT, |s| {
+        std::thread::sleep(Duration::from_millis(1500));
+        let now = attr(s, "train", "data-step").map_err(|e| e2e::Error(e.to_string()))?;
+        let same = now == last;
+        last = now.clone();
+        Ok(same.then_some(now))
+    })?;
+    std::thread::sleep(Duration::from_secs(3));
+    ensure!(
+        attr(b, "train", "data-step")? == settled,
+        "steps were taken while paused (from {settled})"
+    );
+    ensure!(
+        b.current_url()?.contains("seed=7"),
+        "the address lost the seed: {}",
+        b.current_url()?
+    );
+
+    if std::env::var_os("SQUEEZE_SCREENSHOTS").is_some() {
+        screenshot_a_minute(b)?;
+    }
+    Ok(())
+}
+
+/// Resumes until a minute of training, evaluates, and saves the page.
+fn screenshot_a_minute(b: &Session) -> Result<()> {
+    let started = Instant::now();
+    b.find(&testid("train-pause"))?.click()?;
+    while started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    b.find(&testid("train-pause"))?.click()?;
+    b.wait_for("the run to pause", UI_TIMEOUT, |s| {
+        Ok(
+            (s.find(&testid("train"))?.attr("data-state")?.as_deref() == Some("paused"))
+                .then_some(()),
+        )
+    })?;
+    b.wait_for_element(&testid("train-evaluate-run"), UI_TIMEOUT)?
+        .click()?;
+    b.wait_for_element(&testid("train-eval"), TRAIN_TIMEOUT)?;
+    let page = losses(b)?;
+    eprintln!(
+        "train: {} steps in a minute, loss {:.4} -> {:.4}, agreement {}",
+        page.len(),
+        page[0],
+        page[page.len() - 1],
+        attr(b, "train-eval", "data-agreement")?
+    );
+    b.execute(
+        "document.body.style.zoom = '0.8'; \
+         document.querySelector('[data-testid=train-step]').scrollIntoView({block: 'start'}); \
+         window.scrollBy(0, -60);",
+        vec![],
+    )?;
+    std::thread::sleep(Duration::from_millis(300));
+    let png = b.screenshot_png()?;
+    let path = repo_root().join("docs/screenshots/train-1280.png");
+    std::fs::write(&path, png).with_context(|| format!("{}", path.display()))?;
+    eprintln!("train: wrote {}", path.display());
+    Ok(())
+}
