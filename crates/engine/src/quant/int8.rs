@@ -220,16 +220,27 @@ impl Int8Linear {
         let xq = Activations::quantize(x, k, 1.0 / p.scale, p.zero_point);
         let n = self.out_features;
         let acc = int8_kernel::matmul(&xq, &self.packed);
-        let per_channel = self.scales.len() > 1;
-        let mut y = Vec::with_capacity(acc.len());
-        for row in acc.chunks_exact(n) {
-            for (col, &dot) in row.iter().enumerate() {
-                let acc = dot - p.zero_point * self.col_sums[col];
-                let s_w = self.scales[if per_channel { col } else { 0 }];
+        // Per-call constants per output column, so the loop below is straight-line
+        // arithmetic the compiler vectorises (f64x2 in wasm, SSE2/AVX natively).
+        let scales: Vec<f64> = (0..n)
+            .map(|col| f64::from(p.scale * self.scales[col % self.scales.len()]))
+            .collect();
+        let offsets: Vec<i32> = self.col_sums.iter().map(|&s| p.zero_point * s).collect();
+        let bias: Vec<f64> = match &self.bias {
+            Some(b) => b.iter().map(|&v| f64::from(v)).collect(),
+            None => vec![0.0; n],
+        };
+        let mut y = vec![0f32; acc.len()];
+        for (out, row) in y.chunks_exact_mut(n).zip(acc.chunks_exact(n)) {
+            for ((((o, &dot), &off), &scale), &b) in out
+                .iter_mut()
+                .zip(row)
+                .zip(&offsets)
+                .zip(&scales)
+                .zip(&bias)
+            {
                 // One rounding for multiply and add, as fbgemm's requantization does.
-                let scale = f64::from(p.scale * s_w);
-                let bias = self.bias.as_ref().map_or(0.0, |b| f64::from(b[col]));
-                y.push((f64::from(acc) * scale + bias) as f32);
+                *o = (f64::from(dot - off) * scale + b) as f32;
             }
         }
         y

@@ -75,7 +75,7 @@ pub struct Activations {
 impl Activations {
     /// Quantizes `m × k` activations: `clamp(rne(x · inv_scale) + zero_point, 0, 255)`.
     pub fn quantize(x: &[f32], k: usize, inv_scale: f32, zero_point: i32) -> Self {
-        let m = if k == 0 { 0 } else { x.len() / k };
+        let m = x.len().checked_div(k).unwrap_or(0);
         let kp = padded_width(k);
         let mut data = vec![0i16; m.div_ceil(MR) * MR * kp];
         for (src, dst) in x.chunks_exact(k.max(1)).zip(data.chunks_exact_mut(kp)) {
