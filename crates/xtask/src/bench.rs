@@ -4,6 +4,8 @@
 //! (median ms, tokens/s, GFLOP/s, f32 / scheme from the same run) and writes it to
 //! target/xtask/bench.md, and the raw rows to target/xtask/bench-rows.tsv.
 //!
+//! Everything runs on one thread (natively RAYON_NUM_THREADS=1), as the page does.
+//!
 //! The teacher is SQUEEZE_TEACHER or .cache/distill/teacher (a DistilBERT-layout dir, as
 //! `cargo xtask distill` leaves it). The browser cannot read files, so its files are served
 //! over HTTP from a thread here, with a CORS header for the test page's origin.
@@ -70,6 +72,10 @@ pub fn run(args: &[String]) -> Result<()> {
 fn native(name: &str, dir: &Path) -> Result<Vec<Row>> {
     let mut c = cmd::cargo();
     c.args(["bench", "-p", "engine", "--bench", "forward"])
+        // One thread, like the browser and the PyTorch comparison: candle's f32 and GGML
+        // matmuls otherwise spread over rayon threads, and on a shared 2-core machine those
+        // threads wait on each other (20 ms for an 8-token f32 forward that takes 1 ms).
+        .env("RAYON_NUM_THREADS", "1")
         .env("SQUEEZE_MODEL", dir)
         .env("SQUEEZE_BENCH_NAME", name);
     rows_of(&mut c, "native", name)
