@@ -1,21 +1,24 @@
-//! Forward latency of the bundled model, f32 against each quantized scheme, for a short
-//! (8-token) and a longer (64-token) input. Criterion measures each case; a closing table
-//! times the schemes interleaved in one loop and prints their ratios, so that every ratio
-//! comes from one run on one machine state.
+//! Forward latency natively, f32 against each quantized scheme, for an 8-token and a
+//! 64-token input. Criterion measures each case; a closing table times the schemes
+//! interleaved (engine::bench) and prints their ratios, so that every ratio comes from
+//! one run on one machine state. Its `bench-row` lines are what `cargo xtask bench` reads.
 //!
-//! `cargo bench -p engine --bench forward` (model: SQUEEZE_MODEL or www/models/default).
+//! `cargo bench -p engine --bench forward` (model: SQUEEZE_MODEL or www/models/default;
+//! its label in the table: SQUEEZE_BENCH_NAME, default "student").
 
 // criterion_group! generates public functions without docs.
 #![allow(missing_docs)]
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use engine::bench::{self, Row};
 use engine::{Classifier, Encoding, ModelFiles, Scheme, TokenizerFile};
 
-/// "I love learning about AI!" is 8 tokens with [CLS] and [SEP].
-const SHORT: &str = "I love learning about AI!";
+/// Interleaved rounds of the closing table.
+const ROUNDS: usize = 31;
 
 fn model_dir() -> PathBuf {
     std::env::var_os("SQUEEZE_MODEL")
@@ -38,20 +41,12 @@ fn load() -> Classifier {
     .expect("model loads")
 }
 
-/// A text of exactly `n` tokens, [CLS] and [SEP] included.
-fn input_of(model: &Classifier, n: usize) -> Encoding {
-    let mut text = String::from(SHORT);
-    while model.encode(&text).unwrap().ids.len() < n {
-        text.push_str(" learning");
-    }
-    let mut enc = model.encode(&text).unwrap();
-    enc.ids.truncate(n - 1);
-    enc.ids
-        .push(*model.encode(SHORT).unwrap().ids.last().unwrap());
-    enc
+fn now_ms() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
 }
 
-fn bench(c: &mut Criterion) {
+fn run(c: &mut Criterion) {
     let f32_model = load();
     let models: Vec<(Scheme, Classifier)> = Scheme::ALL
         .iter()
@@ -59,7 +54,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     let inputs: Vec<(usize, Encoding)> = [8, 64]
         .iter()
-        .map(|&n| (n, input_of(&f32_model, n)))
+        .map(|&n| (n, bench::input_of(&f32_model, n).unwrap()))
         .collect();
     for (n, enc) in &inputs {
         let mut group = c.benchmark_group(format!("forward/{n}-tokens"));
@@ -68,49 +63,29 @@ fn bench(c: &mut Criterion) {
         }
         group.finish();
     }
-    ratio_table(&models, &inputs);
-}
-
-/// Median of interleaved runs per scheme and its ratio to f32.
-fn ratio_table(models: &[(Scheme, Classifier)], inputs: &[(usize, Encoding)]) {
-    const ROUNDS: usize = 50;
+    let name = std::env::var("SQUEEZE_BENCH_NAME").unwrap_or_else(|_| "student".into());
     println!(
-        "\nratios in one run (median of {ROUNDS} interleaved forwards, model {}):",
+        "\nratios in one run (median of {ROUNDS} interleaved rounds, model {}):",
         model_dir().display()
     );
-    println!(
-        "{:<8} {:<18} {:>10} {:>12}",
-        "tokens", "scheme", "median ms", "f32 / scheme"
-    );
-    for (n, enc) in inputs {
-        let mut times = vec![Vec::with_capacity(ROUNDS); models.len()];
-        for _ in 0..ROUNDS {
-            for (i, (_, model)) in models.iter().enumerate() {
-                let start = Instant::now();
-                model.logits(enc).unwrap();
-                times[i].push(start.elapsed().as_secs_f64() * 1e3);
-            }
-        }
-        let medians: Vec<f64> = times
-            .iter_mut()
-            .map(|t| {
-                t.sort_by(f64::total_cmp);
-                t[t.len() / 2]
-            })
-            .collect();
-        for ((scheme, _), m) in models.iter().zip(&medians) {
-            println!(
-                "{n:<8} {:<18} {m:>10.3} {:>11.2}x",
-                scheme.name(),
-                medians[0] / m
-            );
-        }
+    let mut rows = Vec::new();
+    for (n, enc) in &inputs {
+        let medians = bench::interleaved_medians(&models, enc, ROUNDS, 1.0, &now_ms).unwrap();
+        let flops = bench::forward_flops(&f32_model, *n);
+        rows.extend(Row::from_run("native", &name, *n, flops, &models, &medians));
+    }
+    print!("{}", bench::markdown(&rows));
+    for r in &rows {
+        println!("{}", r.line());
     }
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
-    targets = bench
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_secs(1));
+    targets = run
 }
 criterion_main!(benches);

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod checkpoint;
 mod classifier;
 pub mod config;

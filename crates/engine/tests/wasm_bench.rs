@@ -1,14 +1,18 @@
-//! Forward latency in a real browser: the bundled model, f32 against every scheme, for an
-//! 8-token and a 64-token input, timed in the page with `performance.now()`. Each scheme
-//! is timed in interleaved rounds so that the ratios come from one run.
+//! Forward latency in a real browser, f32 against every scheme, for an 8-token and a
+//! 64-token input, timed in the page with `performance.now()` and interleaved round by
+//! round (engine::bench) so that the ratios come from one run.
 //!
 //! `cargo test --release --target wasm32-unknown-unknown -p engine --test wasm_bench -- --nocapture`
-//! (what `cargo xtask bench` runs). It asserts only that every scheme produced finite
-//! logits; its product is the printed table.
+//! times the bundled student. `cargo xtask bench` also runs it on the teacher: it serves
+//! that model's files over HTTP and builds this test with SQUEEZE_BENCH_URL (read at
+//! compile time; files are fetched at run time) and SQUEEZE_BENCH_NAME. The test asserts
+//! that every scheme gives finite logits; its product is the printed `bench-row` lines.
 #![cfg(target_arch = "wasm32")]
 
-use engine::{Classifier, Encoding, ModelFiles, Scheme, TokenizerFile};
+use engine::bench::{self, Row};
+use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -17,14 +21,17 @@ const CONFIG: &[u8] = include_bytes!("../../../www/models/default/config.json");
 const TOKENIZER: &[u8] = include_bytes!("../../../www/models/default/tokenizer.json");
 const WEIGHTS: &[u8] = include_bytes!("../../../www/models/default/model.safetensors");
 
-/// Timer resolution in a page that is not cross-origin isolated is 0.1 ms, so each
-/// sample times a batch of forwards.
-const BATCH: usize = 5;
+/// Interleaved rounds per input length.
 const ROUNDS: usize = 15;
+/// Shortest sample: 20 ticks of the page's 0.1 ms clock.
+const MIN_SAMPLE_MS: f64 = 2.0;
+
+fn global(name: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(&js_sys::global(), &name.into()).expect(name)
+}
 
 fn now_ms() -> f64 {
-    let global = js_sys::global();
-    let perf = js_sys::Reflect::get(&global, &"performance".into()).expect("performance");
+    let perf = global("performance");
     let now: js_sys::Function = js_sys::Reflect::get(&perf, &"now".into())
         .expect("performance.now")
         .dyn_into()
@@ -32,67 +39,102 @@ fn now_ms() -> f64 {
     now.call0(&perf).expect("now()").as_f64().expect("a number")
 }
 
-fn input_of(model: &Classifier, n: usize) -> Encoding {
-    let mut text = String::from("I love learning about AI!");
-    while model.encode(&text).unwrap().ids.len() < n {
-        text.push_str(" learning");
+/// The bytes at `url`, with the browser's own fetch.
+async fn fetch(url: &str) -> Vec<u8> {
+    let fetch: js_sys::Function = global("fetch").dyn_into().expect("fetch");
+    let promise: js_sys::Promise = fetch.call1(&js_sys::global(), &url.into()).unwrap().into();
+    let response = JsFuture::from(promise)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e:?}"));
+    let status = js_sys::Reflect::get(&response, &"status".into()).unwrap();
+    assert_eq!(status.as_f64(), Some(200.0), "{url}: HTTP status");
+    let buffer: js_sys::Function = js_sys::Reflect::get(&response, &"arrayBuffer".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let promise: js_sys::Promise = buffer.call0(&response).unwrap().into();
+    js_sys::Uint8Array::new(&JsFuture::from(promise).await.unwrap()).to_vec()
+}
+
+/// Lets the page's event loop run: the test runner talks to the page over WebDriver, and
+/// Chromium gives up on a renderer that stays busy for 30 s (the teacher's schemes do).
+async fn breathe() {
+    let set_timeout: js_sys::Function = global("setTimeout").dyn_into().expect("setTimeout");
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout
+            .call2(&js_sys::global(), &resolve, &0.into())
+            .expect("setTimeout()");
+    });
+    JsFuture::from(promise).await.expect("a timer");
+}
+
+/// Every scheme for the bundled student; for a fetched (bigger) model the ones that finish
+/// in reasonable time in a page: f32, both int8 and Q8_0 (the 4/5-bit GGML schemes take
+/// seconds per teacher forward in wasm and tell nothing new).
+fn schemes() -> Vec<Scheme> {
+    match option_env!("SQUEEZE_BENCH_URL") {
+        None => Scheme::ALL.to_vec(),
+        Some(_) => vec![
+            Scheme::F32,
+            Scheme::Int8Dynamic,
+            Scheme::Int8PerChannel,
+            Scheme::Q8_0,
+        ],
     }
-    let mut enc = model.encode(&text).unwrap();
-    let sep = *enc.ids.last().unwrap();
-    enc.ids.truncate(n - 1);
-    enc.ids.push(sep);
-    enc
+}
+
+async fn model_files() -> ModelFiles {
+    match option_env!("SQUEEZE_BENCH_URL") {
+        Some(base) => ModelFiles {
+            config: fetch(&format!("{base}/config.json")).await,
+            tokenizer: TokenizerFile::Json(fetch(&format!("{base}/tokenizer.json")).await),
+            weights: fetch(&format!("{base}/model.safetensors")).await,
+        },
+        None => ModelFiles {
+            config: CONFIG.to_vec(),
+            tokenizer: TokenizerFile::Json(TOKENIZER.to_vec()),
+            weights: WEIGHTS.to_vec(),
+        },
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 #[wasm_bindgen_test]
-fn browser_forward_latency_per_scheme() {
-    let f32_model = Classifier::load(&ModelFiles {
-        config: CONFIG.to_vec(),
-        tokenizer: TokenizerFile::Json(TOKENIZER.to_vec()),
-        weights: WEIGHTS.to_vec(),
-    })
-    .expect("bundled model loads");
-    let models: Vec<(Scheme, Classifier)> = Scheme::ALL
-        .iter()
-        .map(|&s| (s, f32_model.quantize(s).unwrap()))
-        .collect();
-    console_log!("browser forward latency (median of {ROUNDS} rounds of {BATCH} forwards; ratios from this run)");
-    console_log!(
-        "{:<8} {:<18} {:>10} {:>12}",
-        "tokens",
-        "scheme",
-        "median ms",
-        "f32 / scheme"
-    );
+async fn browser_forward_latency_per_scheme() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let f32_model = Classifier::load(&model_files().await).expect("model loads");
+    let mut models: Vec<(Scheme, Classifier)> = Vec::new();
+    for s in schemes() {
+        models.push((s, f32_model.quantize(s).unwrap()));
+        breathe().await;
+    }
+    let mut rows = Vec::new();
     for n in [8, 64] {
-        let enc = input_of(&f32_model, n);
-        let mut times = vec![Vec::new(); models.len()];
+        let enc = bench::input_of(&f32_model, n).unwrap();
         for (_, m) in &models {
-            let logits = m.logits(&enc).unwrap();
-            assert!(logits.iter().all(|v| v.is_finite()));
+            assert!(m.logits(&enc).unwrap().iter().all(|v| v.is_finite()));
+            breathe().await;
         }
+        // Rounds one at a time with a breath between; medians over all samples.
+        let mut samples = vec![Vec::new(); models.len()];
         for _ in 0..ROUNDS {
-            for (i, (_, m)) in models.iter().enumerate() {
-                let start = now_ms();
-                for _ in 0..BATCH {
-                    m.logits(&enc).unwrap();
-                }
-                times[i].push((now_ms() - start) / BATCH as f64);
+            let one = bench::interleaved_medians(&models, &enc, 1, MIN_SAMPLE_MS, &now_ms).unwrap();
+            for (all, t) in samples.iter_mut().zip(one) {
+                all.push(t);
             }
+            breathe().await;
         }
-        let medians: Vec<f64> = times
-            .iter_mut()
-            .map(|t| {
-                t.sort_by(f64::total_cmp);
-                t[t.len() / 2]
-            })
-            .collect();
-        for ((s, _), m) in models.iter().zip(&medians) {
-            console_log!(
-                "{n:<8} {:<18} {m:>10.3} {:>11.2}x",
-                s.name(),
-                medians[0] / m
-            );
-        }
+        let medians: Vec<f64> = samples.into_iter().map(median).collect();
+        let flops = bench::forward_flops(&f32_model, n);
+        rows.extend(Row::from_run("wasm", name, n, flops, &models, &medians));
+    }
+    console_log!("browser forward latency, {name} (median of {ROUNDS} interleaved rounds)");
+    console_log!("{}", bench::markdown(&rows));
+    for r in &rows {
+        console_log!("{}", r.line());
     }
 }

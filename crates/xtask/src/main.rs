@@ -5,8 +5,10 @@
 //!   on http://127.0.0.1:8080/ (offline).
 //! - `test`: everything CI checks, in order, stopping at the first failure.
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
+//! - `bench`: forward latency of every scheme, native and in Chromium (docs/BENCHMARKS.md).
 //! - `distill`: make the bundled model (crates/engine/src/distill, MODEL_CARD.md).
 
+mod bench;
 mod cmd;
 mod distill;
 mod install;
@@ -28,6 +30,9 @@ jobs:
   distill   make the bundled model: fetch the teacher and text, fine-tune, distil,
             evaluate, write www/models/default/ and MODEL_CARD.md (--smoke: seconds,
             writes only under .cache/distill/smoke/; --help for more)
+  bench     forward latency of every scheme on the student (and the teacher when
+            present: SQUEEZE_TEACHER or .cache/distill/teacher), 8 and 64 tokens,
+            natively (criterion) and in headless Chromium; one table with ratios
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
             version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver";
 
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         Some("test") if args.len() == 1 => test::run(),
         Some("install") if args.len() == 1 => install::all(&install::Needs::everything()),
         Some("distill") => distill::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

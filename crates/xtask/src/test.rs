@@ -181,7 +181,8 @@ fn wasm_tests() -> Result<Option<String>> {
     Ok(None)
 }
 
-fn write_webdriver_json(path: &Path) -> Result<()> {
+/// Writes the WebDriver capabilities the wasm test runner passes to Chromium.
+pub fn write_webdriver_json(path: &Path) -> Result<()> {
     let json = format!(
         r#"{{
   "goog:chromeOptions": {{

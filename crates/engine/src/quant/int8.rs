@@ -9,6 +9,7 @@
 
 use candle_core::Tensor;
 
+use super::int8_kernel::{self, Activations, PackedWeights};
 use crate::error::CandleContext;
 use crate::Result;
 
@@ -37,7 +38,7 @@ const SMALL_SCALE: f32 = 6.1e-5;
 
 /// Symmetric qint8 scale of a weight slice: `max(|range| / 127.5, f32::EPSILON)`.
 pub fn weight_scale(w: &[f32]) -> f32 {
-    let (min, max) = min_max(w);
+    let (min, max) = int8_kernel::min_max(w);
     let m = (-min.min(0.0)).max(max.max(0.0));
     // (127 - (-128)) / 2 = 127.5: torch's symmetric observer divides by half the span.
     (m / 127.5).max(f32::EPSILON)
@@ -112,8 +113,9 @@ pub fn quantize_activations(x: &[f32], p: ActivationParams) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub struct Int8Linear {
     weight: Vec<i8>,
-    /// The same weights widened once for the integer kernel (not counted as stored).
-    weight16: Vec<i16>,
+    /// The same weights widened and packed once for the integer kernel (a working copy,
+    /// not counted as stored).
+    packed: PackedWeights,
     scales: Vec<f32>,
     col_sums: Vec<i32>,
     bias: Option<Vec<f32>>,
@@ -152,7 +154,7 @@ impl Int8Linear {
             .map(|row| row.iter().map(|&v| i32::from(v)).sum())
             .collect();
         Self {
-            weight16: q.iter().map(|&v| i16::from(v)).collect(),
+            packed: PackedWeights::pack(&q, out_features, in_features),
             weight: q,
             scales,
             col_sums,
@@ -213,25 +215,32 @@ impl Int8Linear {
     /// scale covers all rows, exactly as torch quantizes the whole input tensor at once.
     pub fn forward_rows(&self, x: &[f32]) -> Vec<f32> {
         let k = self.in_features;
-        let rows = x.len() / k;
-        let (min, max) = min_max(x);
+        let (min, max) = int8_kernel::min_max(x);
         let p = activation_params(min, max);
-        let xq: Vec<i16> = quantize_activations(x, p)
-            .into_iter()
-            .map(i16::from)
-            .collect();
+        let xq = Activations::quantize(x, k, 1.0 / p.scale, p.zero_point);
         let n = self.out_features;
-        let acc = super::int8_kernel::matmul(&xq, &self.weight16, rows, n, k);
-        let per_channel = self.scales.len() > 1;
-        let mut y = Vec::with_capacity(rows * n);
-        for row in acc.chunks_exact(n) {
-            for (col, &dot) in row.iter().enumerate() {
-                let acc = dot - p.zero_point * self.col_sums[col];
-                let s_w = self.scales[if per_channel { col } else { 0 }];
+        let acc = int8_kernel::matmul(&xq, &self.packed);
+        // Per-call constants per output column, so the loop below is straight-line
+        // arithmetic the compiler vectorises (f64x2 in wasm, SSE2/AVX natively).
+        let scales: Vec<f64> = (0..n)
+            .map(|col| f64::from(p.scale * self.scales[col % self.scales.len()]))
+            .collect();
+        let offsets: Vec<i32> = self.col_sums.iter().map(|&s| p.zero_point * s).collect();
+        let bias: Vec<f64> = match &self.bias {
+            Some(b) => b.iter().map(|&v| f64::from(v)).collect(),
+            None => vec![0.0; n],
+        };
+        let mut y = vec![0f32; acc.len()];
+        for (out, row) in y.chunks_exact_mut(n).zip(acc.chunks_exact(n)) {
+            for ((((o, &dot), &off), &scale), &b) in out
+                .iter_mut()
+                .zip(row)
+                .zip(&offsets)
+                .zip(&scales)
+                .zip(&bias)
+            {
                 // One rounding for multiply and add, as fbgemm's requantization does.
-                let scale = f64::from(p.scale * s_w);
-                let bias = self.bias.as_ref().map_or(0.0, |b| f64::from(b[col]));
-                y.push((f64::from(acc) * scale + bias) as f32);
+                *o = (f64::from(dot - off) * scale + b) as f32;
             }
         }
         y
@@ -251,13 +260,6 @@ impl Int8Linear {
         }
         Tensor::from_vec(y, out_dims, x.device()).during("int8: output")
     }
-}
-
-fn min_max(x: &[f32]) -> (f32, f32) {
-    x.iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
 }
 
 #[cfg(test)]

@@ -1,109 +1,203 @@
-//! The integer heart of dynamic int8: `acc[m][n] = Σ_k x[m][k] · w[n][k]` in exact i32.
+//! The integer heart of dynamic int8: `acc[m][n] = Σ_k x[m][k] · w[n][k]` in exact i32,
+//! and the per-call quantization of the activations that feed it.
 //!
-//! Both operands are widened to i16 (activations are 0..=255, weights -128..=127), so
-//! every product and every pairwise sum of `madd`/`dot_i16x8` fits in i32 exactly and
-//! the result is the same bit for bit on every path: AVX2 natively (detected at run
-//! time), simd128 in the browser, and a plain loop elsewhere.
+//! Both operands are i16 (activations are 0..=255, weights -128..=127), so every product
+//! and every pairwise sum of `madd`/`dot_i16x8` fits in i32 exactly and the result is the
+//! same bit for bit on every path: AVX2 natively (detected at run time), simd128 in the
+//! browser, and a plain loop elsewhere.
 //!
-//! Work is cut into 4 × 4 tiles (four activation rows against four weight rows), so each
-//! vector loaded from memory feeds four multiply-adds; leftover rows and columns use the
-//! one-by-one dot product.
+//! Layout, chosen so the inner loop only streams memory it fully uses:
+//! - weights are packed once, when quantizing, into panels of [`NR`] output rows; inside a
+//!   panel the rows are interleaved in chunks of [`KC`] inputs (`[k / KC][NR][KC]`), so one
+//!   step of the loop reads `NR · KC` contiguous i16;
+//! - activations are quantized once per call straight into i16 rows padded to the packed
+//!   width, with the row count padded to a multiple of [`MR`];
+//! - zero padding (in k, in rows, in output rows) adds 0 to every sum.
+//!
+//! The register block is `MR × NR` = 2 × 4: eight accumulators plus two activation and
+//! four weight vectors fill 14 of the 16 vector registers that V8 (xmm) and AVX2 (ymm)
+//! have, so nothing spills; a 4 × 4 block (16 accumulators) did spill in V8 and ran at
+//! half speed. Panels are the outer loop: one panel (≤ 12 KB for k = 1536) stays in L1
+//! while every activation row streams past it.
 
-/// Rows (and columns) of one tile.
-const TILE: usize = 4;
+/// Output rows (weight rows) per panel.
+pub const NR: usize = 4;
+/// Activation rows per register block.
+pub const MR: usize = 2;
+/// Inputs per interleaved chunk: one AVX2 vector, two simd128 vectors of i16.
+pub const KC: usize = 16;
 
-/// `x` is `m × k` (row-major), `w` is `n × k`; returns `m × n` exact dot products.
-pub fn matmul(x: &[i16], w: &[i16], m: usize, n: usize, k: usize) -> Vec<i32> {
-    assert_eq!(x.len(), m * k, "activation shape");
-    assert_eq!(w.len(), n * k, "weight shape");
-    let mut out = vec![0i32; m * n];
-    let row = |r: usize| &x[r * k..(r + 1) * k];
-    let col = |c: usize| &w[c * k..(c + 1) * k];
-    let (full_rows, full_cols) = (m - m % TILE, n - n % TILE);
-    for r in (0..full_rows).step_by(TILE) {
-        let xs = [row(r), row(r + 1), row(r + 2), row(r + 3)];
-        for c in (0..full_cols).step_by(TILE) {
-            let tile = dot_tile(xs, [col(c), col(c + 1), col(c + 2), col(c + 3)]);
-            for (t, sums) in tile.iter().enumerate() {
-                out[(r + t) * n + c..(r + t) * n + c + TILE].copy_from_slice(sums);
+/// `n × k` int8 weights widened to i16 and packed into panels (see the module doc).
+#[derive(Clone, Debug)]
+pub struct PackedWeights {
+    data: Vec<i16>,
+    n: usize,
+    k: usize,
+}
+
+impl PackedWeights {
+    /// Packs row-major `n × k` weights.
+    pub fn pack(w: &[i8], n: usize, k: usize) -> Self {
+        assert_eq!(w.len(), n * k, "weight shape");
+        let kp = padded_width(k);
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0i16; panels * NR * kp];
+        for (row, values) in w.chunks_exact(k.max(1)).enumerate().take(n) {
+            let (panel, lane) = (row / NR, row % NR);
+            let base = panel * NR * kp;
+            for (i, &v) in values.iter().enumerate() {
+                let (chunk, within) = (i / KC, i % KC);
+                data[base + chunk * NR * KC + lane * KC + within] = i16::from(v);
             }
         }
-        for c in full_cols..n {
-            for (t, x) in xs.iter().enumerate() {
-                out[(r + t) * n + c] = dot(x, col(c));
-            }
-        }
+        Self { data, n, k }
     }
-    for r in full_rows..m {
-        for c in 0..n {
-            out[r * n + c] = dot(row(r), col(c));
+
+    fn panel(&self, p: usize) -> &[i16] {
+        let len = NR * padded_width(self.k);
+        &self.data[p * len..(p + 1) * len]
+    }
+}
+
+/// Width of a packed row: `k` rounded up to a whole chunk.
+pub fn padded_width(k: usize) -> usize {
+    k.div_ceil(KC) * KC
+}
+
+/// Activations quantized to i16 rows of the packed width.
+#[derive(Clone, Debug)]
+pub struct Activations {
+    data: Vec<i16>,
+    m: usize,
+    k: usize,
+}
+
+impl Activations {
+    /// Quantizes `m × k` activations: `clamp(rne(x · inv_scale) + zero_point, 0, 255)`.
+    pub fn quantize(x: &[f32], k: usize, inv_scale: f32, zero_point: i32) -> Self {
+        let m = x.len().checked_div(k).unwrap_or(0);
+        let kp = padded_width(k);
+        let mut data = vec![0i16; m.div_ceil(MR) * MR * kp];
+        for (src, dst) in x.chunks_exact(k.max(1)).zip(data.chunks_exact_mut(kp)) {
+            quantize_row(src, &mut dst[..k], inv_scale, zero_point);
+        }
+        Self { data, m, k }
+    }
+
+    fn row(&self, r: usize) -> &[i16] {
+        let kp = padded_width(self.k);
+        &self.data[r * kp..(r + 1) * kp]
+    }
+}
+
+/// `x · wᵀ`: `m × n` exact dot products, row-major.
+pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
+    assert_eq!(x.k, w.k, "input width");
+    let (m, n) = (x.m, w.n);
+    let mut out = vec![0i32; m * n];
+    for p in 0..n.div_ceil(NR) {
+        let panel = w.panel(p);
+        let cols = NR.min(n - p * NR);
+        for r in (0..m).step_by(MR) {
+            let block = block(std::array::from_fn(|i| x.row(r + i)), panel);
+            for (i, sums) in block.iter().enumerate().take(m - r) {
+                let at = (r + i) * n + p * NR;
+                out[at..at + cols].copy_from_slice(&sums[..cols]);
+            }
         }
     }
     out
 }
 
-/// Four rows against four columns: `out[i][j] = x[i] · w[j]`.
-fn dot_tile(x: [&[i16]; TILE], w: [&[i16]; TILE]) -> [[i32; TILE]; TILE] {
+/// `MR` activation rows against one panel: `out[i][j] = x[i] · w[j]`.
+fn block(x: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is present (checked above); all slices have one length.
-        return unsafe { x86::tile_avx2(x, w) };
+        // SAFETY: AVX2 is present (checked above); the rows and the panel share one
+        // padded width, a multiple of KC.
+        return unsafe { x86::block_avx2(x, panel) };
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return wasm::tile_simd128(x, w);
+    return wasm::block_simd128(x, panel);
     #[allow(unreachable_code)]
-    x.map(|xr| w.map(|wr| dot_scalar(xr, wr)))
+    block_scalar(x, panel)
 }
 
-/// One row against one column, vectorised where the target allows.
-fn dot(x: &[i16], w: &[i16]) -> i32 {
+fn block_scalar(x: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+    let mut out = [[0i32; NR]; MR];
+    for (chunk, w) in panel.chunks_exact(NR * KC).enumerate() {
+        for (row, xr) in x.iter().enumerate() {
+            let xs = &xr[chunk * KC..(chunk + 1) * KC];
+            for (col, wc) in w.chunks_exact(KC).enumerate() {
+                out[row][col] += xs
+                    .iter()
+                    .zip(wc)
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                    .sum::<i32>();
+            }
+        }
+    }
+    out
+}
+
+/// Smallest and largest value, NaN ignored (as `f32::min`/`max` fold them).
+pub fn min_max(x: &[f32]) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked above).
+        return unsafe { x86::min_max_avx2(x) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm::min_max_simd128(x);
+    #[allow(unreachable_code)]
+    min_max_scalar(x)
+}
+
+fn min_max_scalar(x: &[f32]) -> (f32, f32) {
+    x.iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+fn quantize_row(x: &[f32], out: &mut [i16], inv: f32, zp: i32) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 is present (checked above); both slices have one length.
-        return unsafe { x86::dot_avx2(x, w) };
+        return unsafe { x86::quantize_row_avx2(x, out, inv, zp) };
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return wasm::dot_simd128(x, w);
+    return wasm::quantize_row_simd128(x, out, inv, zp);
     #[allow(unreachable_code)]
-    dot_scalar(x, w)
+    quantize_row_scalar(x, out, inv, zp)
 }
 
-fn dot_scalar(x: &[i16], w: &[i16]) -> i32 {
-    x.iter()
-        .zip(w)
-        .map(|(&a, &b)| i32::from(a) * i32::from(b))
-        .sum()
+fn quantize_row_scalar(x: &[f32], out: &mut [i16], inv: f32, zp: i32) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        // Round first, then add the zero point (fbgemm's order; see int8.rs).
+        *o = ((v * inv).round_ties_even() as i32 + zp).clamp(0, 255) as i16;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{dot_scalar, TILE};
-
-    /// Sum of the eight i32 lanes.
-    #[target_feature(enable = "avx2")]
-    fn hsum(v: __m256i) -> i32 {
-        let mut lanes = [0i32; 8];
-        // SAFETY: `lanes` holds exactly one 256-bit vector.
-        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v) };
-        lanes.iter().sum()
-    }
+    use super::{min_max_scalar, quantize_row_scalar, KC, MR, NR};
 
     /// # Safety
-    /// The CPU must support AVX2, and every slice must be as long as `w[0]`.
+    /// The CPU must support AVX2; every row is as long as the panel's width.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn tile_avx2(x: [&[i16]; TILE], w: [&[i16]; TILE]) -> [[i32; TILE]; TILE] {
-        let k = w[0].len();
-        let body = k - k % 16;
-        let mut acc = [[_mm256_setzero_si256(); TILE]; TILE];
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 16 <= body <= k, and every slice has k elements.
-            let (xv, wv) = unsafe {
+    pub unsafe fn block_avx2(x: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+        let mut acc = [[_mm256_setzero_si256(); NR]; MR];
+        for (chunk, w) in panel.chunks_exact(NR * KC).enumerate() {
+            // SAFETY: each chunk holds NR · KC i16 and each row (chunk + 1) · KC or more.
+            let (wv, xv) = unsafe {
                 (
-                    x.map(|r| _mm256_loadu_si256(r.as_ptr().add(i) as *const __m256i)),
-                    w.map(|c| _mm256_loadu_si256(c.as_ptr().add(i) as *const __m256i)),
+                    std::array::from_fn::<_, NR, _>(|c| {
+                        _mm256_loadu_si256(w.as_ptr().add(c * KC) as *const __m256i)
+                    }),
+                    x.map(|r| _mm256_loadu_si256(r.as_ptr().add(chunk * KC) as *const __m256i)),
                 )
             };
             for (a, xr) in acc.iter_mut().zip(&xv) {
@@ -111,34 +205,69 @@ mod x86 {
                     *cell = _mm256_add_epi32(*cell, _mm256_madd_epi16(*xr, *wc));
                 }
             }
-            i += 16;
         }
-        let mut out = [[0i32; TILE]; TILE];
-        for r in 0..TILE {
-            for c in 0..TILE {
-                out[r][c] = hsum(acc[r][c]) + dot_scalar(&x[r][body..], &w[c][body..]);
-            }
-        }
-        out
+        acc.map(|[a0, a1, a2, a3]| {
+            // Three horizontal adds leave the four column sums in both 128-bit halves.
+            let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+            let s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256::<1>(h));
+            let mut lanes = [0i32; NR];
+            // SAFETY: `lanes` holds exactly one 128-bit vector.
+            unsafe { _mm_storeu_si128(lanes.as_mut_ptr() as *mut __m128i, s) };
+            lanes
+        })
     }
 
     /// # Safety
-    /// The CPU must support AVX2, and `x` and `w` must have one length.
+    /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn dot_avx2(x: &[i16], w: &[i16]) -> i32 {
-        let body = w.len() - w.len() % 16;
-        let mut acc = _mm256_setzero_si256();
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 16 <= body <= len of both slices.
-            unsafe {
-                let xv = _mm256_loadu_si256(x.as_ptr().add(i) as *const __m256i);
-                let wv = _mm256_loadu_si256(w.as_ptr().add(i) as *const __m256i);
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xv, wv));
-            }
-            i += 16;
+    pub unsafe fn min_max_avx2(x: &[f32]) -> (f32, f32) {
+        let body = x.len() - x.len() % 8;
+        let mut lo = _mm256_set1_ps(f32::INFINITY);
+        let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+        for i in (0..body).step_by(8) {
+            // SAFETY: i + 8 <= body <= x.len().
+            let v = unsafe { _mm256_loadu_ps(x.as_ptr().add(i)) };
+            // The new value first: min_ps returns the second operand when one is NaN.
+            lo = _mm256_min_ps(v, lo);
+            hi = _mm256_max_ps(v, hi);
         }
-        hsum(acc) + dot_scalar(&x[body..], &w[body..])
+        let (mut l, mut h) = ([0f32; 8], [0f32; 8]);
+        // SAFETY: each array holds exactly one 256-bit vector.
+        unsafe {
+            _mm256_storeu_ps(l.as_mut_ptr(), lo);
+            _mm256_storeu_ps(h.as_mut_ptr(), hi);
+        }
+        let (tl, th) = min_max_scalar(&x[body..]);
+        (
+            l.iter().fold(tl, |a, &b| a.min(b)),
+            h.iter().fold(th, |a, &b| a.max(b)),
+        )
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2; `x` and `out` have one length.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn quantize_row_avx2(x: &[f32], out: &mut [i16], inv: f32, zp: i32) {
+        let body = x.len() - x.len() % 8;
+        let (inv_v, zp_v) = (_mm256_set1_ps(inv), _mm256_set1_epi32(zp));
+        let (zero, top) = (_mm256_setzero_si256(), _mm256_set1_epi32(255));
+        for i in (0..body).step_by(8) {
+            // SAFETY: i + 8 <= body <= len of both slices.
+            unsafe {
+                let v = _mm256_mul_ps(_mm256_loadu_ps(x.as_ptr().add(i)), inv_v);
+                // Round half to even (the default MXCSR mode, made explicit).
+                let r = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v);
+                let q = _mm256_add_epi32(_mm256_cvtps_epi32(r), zp_v);
+                let q = _mm256_min_epi32(_mm256_max_epi32(q, zero), top);
+                // packs works per 128-bit half; the permute puts the eight values in order.
+                let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi32(q, q));
+                _mm_storeu_si128(
+                    out.as_mut_ptr().add(i) as *mut __m128i,
+                    _mm256_castsi256_si128(packed),
+                );
+            }
+        }
+        quantize_row_scalar(&x[body..], &mut out[body..], inv, zp);
     }
 }
 
@@ -146,14 +275,7 @@ mod x86 {
 mod wasm {
     use core::arch::wasm32::*;
 
-    use super::{dot_scalar, TILE};
-
-    fn hsum(v: v128) -> i32 {
-        i32x4_extract_lane::<0>(v)
-            + i32x4_extract_lane::<1>(v)
-            + i32x4_extract_lane::<2>(v)
-            + i32x4_extract_lane::<3>(v)
-    }
+    use super::{min_max_scalar, quantize_row_scalar, KC, MR, NR};
 
     /// # Safety
     /// `i + 8` must not exceed `s.len()`.
@@ -162,43 +284,104 @@ mod wasm {
         unsafe { v128_load(s.as_ptr().add(i) as *const v128) }
     }
 
-    /// A 4 × 4 tile with `i32x4.dot_i16x8_s` (8 multiply-adds per instruction).
-    pub fn tile_simd128(x: [&[i16]; TILE], w: [&[i16]; TILE]) -> [[i32; TILE]; TILE] {
-        let k = w[0].len();
-        let body = k - k % 8;
-        let mut acc = [[i32x4_splat(0); TILE]; TILE];
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 <= body <= k, the length of every slice.
-            let (xv, wv) = unsafe { (x.map(|r| load(r, i)), w.map(|c| load(c, i))) };
-            for (a, xr) in acc.iter_mut().zip(&xv) {
-                for (cell, wc) in a.iter_mut().zip(&wv) {
-                    *cell = i32x4_add(*cell, i32x4_dot_i16x8(*xr, *wc));
-                }
-            }
-            i += 8;
-        }
-        let mut out = [[0i32; TILE]; TILE];
-        for r in 0..TILE {
-            for c in 0..TILE {
-                out[r][c] = hsum(acc[r][c]) + dot_scalar(&x[r][body..], &w[c][body..]);
-            }
-        }
-        out
+    /// Four vectors of four partial sums → one vector of the four totals.
+    fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> [i32; NR] {
+        let t01 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
+            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
+        );
+        let t23 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
+            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
+        );
+        let s = i32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
+            i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
+        );
+        [
+            i32x4_extract_lane::<0>(s),
+            i32x4_extract_lane::<1>(s),
+            i32x4_extract_lane::<2>(s),
+            i32x4_extract_lane::<3>(s),
+        ]
     }
 
-    /// One row against one column.
-    pub fn dot_simd128(x: &[i16], w: &[i16]) -> i32 {
-        let body = w.len() - w.len() % 8;
-        let mut acc = i32x4_splat(0);
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 <= body <= len of both slices.
-            let (xv, wv) = unsafe { (load(x, i), load(w, i)) };
-            acc = i32x4_add(acc, i32x4_dot_i16x8(xv, wv));
-            i += 8;
+    /// An `MR × NR` block with `i32x4.dot_i16x8_s` (8 multiply-adds per instruction).
+    pub fn block_simd128(x: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+        let mut acc = [[i32x4_splat(0); NR]; MR];
+        for (chunk, w) in panel.chunks_exact(NR * KC).enumerate() {
+            for half in [0, KC / 2] {
+                // SAFETY: w holds NR · KC i16 and each row (chunk + 1) · KC or more.
+                let (wv, xv) = unsafe {
+                    (
+                        std::array::from_fn::<_, NR, _>(|c| load(w, c * KC + half)),
+                        x.map(|r| load(r, chunk * KC + half)),
+                    )
+                };
+                for (a, xr) in acc.iter_mut().zip(&xv) {
+                    for (cell, wc) in a.iter_mut().zip(&wv) {
+                        *cell = i32x4_add(*cell, i32x4_dot_i16x8(*xr, *wc));
+                    }
+                }
+            }
         }
-        hsum(acc) + dot_scalar(&x[body..], &w[body..])
+        acc.map(reduce4)
+    }
+
+    pub fn min_max_simd128(x: &[f32]) -> (f32, f32) {
+        let body = x.len() - x.len() % 4;
+        let mut lo = f32x4_splat(f32::INFINITY);
+        let mut hi = f32x4_splat(f32::NEG_INFINITY);
+        for i in (0..body).step_by(4) {
+            // SAFETY: i + 4 <= body <= x.len(); v128_load allows unaligned addresses.
+            let v = unsafe { v128_load(x.as_ptr().add(i) as *const v128) };
+            // pmin(a, b) is `b < a ? b : a`: a NaN in v keeps the running value.
+            lo = f32x4_pmin(lo, v);
+            hi = f32x4_pmax(hi, v);
+        }
+        let (tl, th) = min_max_scalar(&x[body..]);
+        let l = [
+            f32x4_extract_lane::<0>(lo),
+            f32x4_extract_lane::<1>(lo),
+            f32x4_extract_lane::<2>(lo),
+            f32x4_extract_lane::<3>(lo),
+        ];
+        let h = [
+            f32x4_extract_lane::<0>(hi),
+            f32x4_extract_lane::<1>(hi),
+            f32x4_extract_lane::<2>(hi),
+            f32x4_extract_lane::<3>(hi),
+        ];
+        (
+            l.iter().fold(tl, |a, &b| a.min(b)),
+            h.iter().fold(th, |a, &b| a.max(b)),
+        )
+    }
+
+    pub fn quantize_row_simd128(x: &[f32], out: &mut [i16], inv: f32, zp: i32) {
+        let body = x.len() - x.len() % 8;
+        let (inv_v, zp_v) = (f32x4_splat(inv), i32x4_splat(zp));
+        let (zero, top) = (i32x4_splat(0), i32x4_splat(255));
+        let quarter = |v: v128| {
+            // nearest = round half to even; trunc_sat of an integral value is exact.
+            let q = i32x4_add(
+                i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, inv_v))),
+                zp_v,
+            );
+            i32x4_min(i32x4_max(q, zero), top)
+        };
+        for i in (0..body).step_by(8) {
+            // SAFETY: i + 8 <= body <= len of both slices; unaligned access is allowed.
+            unsafe {
+                let a = quarter(v128_load(x.as_ptr().add(i) as *const v128));
+                let b = quarter(v128_load(x.as_ptr().add(i + 4) as *const v128));
+                v128_store(
+                    out.as_mut_ptr().add(i) as *mut v128,
+                    i16x8_narrow_i32x4(a, b),
+                );
+            }
+        }
+        quantize_row_scalar(&x[body..], &mut out[body..], inv, zp);
     }
 }
 
@@ -207,19 +390,25 @@ mod tests {
     use super::*;
 
     /// A small deterministic generator: the test needs varied values, not randomness.
-    fn values(len: usize, seed: u32, lo: i32, hi: i32) -> Vec<i16> {
+    fn values(len: usize, seed: u32, lo: i32, hi: i32) -> Vec<i32> {
         let mut s = seed;
         (0..len)
             .map(|_| {
                 s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (lo + (s >> 8) as i32 % (hi - lo + 1)) as i16
+                lo + (s >> 8) as i32 % (hi - lo + 1)
             })
             .collect()
     }
 
+    /// Activations whose quantization is the identity (scale 1, zero point 0).
+    fn activations(q: &[i32], k: usize) -> Activations {
+        let x: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+        Activations::quantize(&x, k, 1.0, 0)
+    }
+
     #[test]
     fn every_path_equals_the_plain_sum_exactly() {
-        // Odd sizes exercise the tile edges and the vector tails.
+        // Odd sizes exercise the padding of rows, panels and chunks.
         for &(m, n, k) in &[
             (1, 3, 5),
             (4, 8, 16),
@@ -227,13 +416,17 @@ mod tests {
             (9, 33, 384),
             (3, 2, 1536),
             (8, 8, 100),
+            (64, 13, 256),
         ] {
             let x = values(m * k, 1, 0, 255);
-            let w = values(n * k, 2, -128, 127);
-            let got = matmul(&x, &w, m, n, k);
+            let w: Vec<i8> = values(n * k, 2, -128, 127)
+                .iter()
+                .map(|&v| v as i8)
+                .collect();
+            let got = matmul(&activations(&x, k), &PackedWeights::pack(&w, n, k));
             for r in 0..m {
                 for c in 0..n {
-                    let want = dot_scalar(&x[r * k..(r + 1) * k], &w[c * k..(c + 1) * k]);
+                    let want: i32 = (0..k).map(|i| x[r * k + i] * i32::from(w[c * k + i])).sum();
                     assert_eq!(got[r * n + c], want, "({m},{n},{k}) at [{r}][{c}]");
                 }
             }
@@ -244,9 +437,32 @@ mod tests {
     fn extreme_values_do_not_overflow() {
         // The largest magnitudes: 255 · -128 summed over the widest input we accept.
         let k = 4 * 8192;
-        let x = vec![255i16; 4 * k];
-        let w = vec![-128i16; 4 * k];
-        let got = matmul(&x, &w, 4, 4, k);
+        let x = vec![255; 3 * k];
+        let w = vec![-128i8; 5 * k];
+        let got = matmul(&activations(&x, k), &PackedWeights::pack(&w, 5, k));
+        assert_eq!(got.len(), 15);
         assert!(got.iter().all(|&v| v == 255 * -128 * k as i32));
+    }
+
+    #[test]
+    fn vector_quantization_equals_the_scalar_formula() {
+        // Exact .5 ties at both parities, values past both clamps, NaN-free tails.
+        let x: Vec<f32> = (0..203).map(|i| (i as f32 - 100.0) * 0.25 + 0.5).collect();
+        for &(inv, zp) in &[(1.0, 0), (2.0, 64), (4.0, 127), (0.3, 10)] {
+            let got = Activations::quantize(&x, x.len(), inv, zp);
+            let mut want = vec![0i16; x.len()];
+            quantize_row_scalar(&x, &mut want, inv, zp);
+            assert_eq!(&got.row(0)[..x.len()], &want[..], "inv {inv} zp {zp}");
+            assert!(got.row(0)[x.len()..].iter().all(|&v| v == 0), "padding");
+        }
+        assert!(want_has_ties(&x), "the data must contain ties");
+        assert_eq!(min_max(&x), min_max_scalar(&x));
+        let mut with_nan = x.clone();
+        with_nan[17] = f32::NAN;
+        assert_eq!(min_max(&with_nan), min_max_scalar(&x));
+    }
+
+    fn want_has_ties(x: &[f32]) -> bool {
+        x.iter().any(|v| v.fract().abs() == 0.5)
     }
 }
