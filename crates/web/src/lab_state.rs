@@ -25,26 +25,6 @@ pub fn initial_text(query_text: Option<&str>) -> String {
     }
 }
 
-/// The shareable link that reopens the lab with `text` in the box.
-pub fn lab_href(text: &str) -> String {
-    format!("{LAB_PATH}?text={}", encode_query_value(text))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters, byte by byte
-/// over UTF-8, so any sentence (emoji, `&`, `#`, `+`) survives the URL.
-fn encode_query_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// Longest echo of the learner's sentence above the results, in characters.
 pub const ECHO_CHARS: usize = 160;
 
@@ -249,14 +229,6 @@ mod tests {
         assert_eq!(initial_text(None), DEFAULT_TEXT);
         assert_eq!(initial_text(Some("  ")), DEFAULT_TEXT);
         assert_eq!(initial_text(Some("not bad")), "not bad");
-    }
-
-    #[test]
-    fn hrefs_encode_every_reserved_byte() {
-        assert_eq!(lab_href("not bad"), "/lab?text=not%20bad");
-        assert_eq!(lab_href("a&b=c#d+e"), "/lab?text=a%26b%3Dc%23d%2Be");
-        assert_eq!(lab_href("café 👍"), "/lab?text=caf%C3%A9%20%F0%9F%91%8D");
-        assert_eq!(lab_href("A-z_0.9~"), "/lab?text=A-z_0.9~");
     }
 
     #[test]

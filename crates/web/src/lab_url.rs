@@ -105,4 +105,12 @@ mod tests {
         assert_eq!(ModelChoice::parse(Some("files")), ModelChoice::Files);
         assert_eq!(ModelChoice::parse(Some("x")), ModelChoice::Default);
     }
+
+    #[test]
+    fn every_reserved_byte_is_encoded() {
+        assert_eq!(encode("not bad"), "not%20bad");
+        assert_eq!(encode("a&b=c#d+e"), "a%26b%3Dc%23d%2Be");
+        assert_eq!(encode("café 👍"), "caf%C3%A9%20%F0%9F%91%8D");
+        assert_eq!(encode("A-z_0.9~"), "A-z_0.9~");
+    }
 }
