@@ -87,7 +87,8 @@ pub struct Outcome {
 }
 
 /// Reads libFuzzer's output: the closing `Done 1000000 runs in 312 second(s)`, the
-/// `#N ... exec/s: E` stat lines, and `Test unit written to <path>` after a crash.
+/// `#N ... exec/s: E` stat lines, the `stat::` lines of `-print_final_stats=1` (exact
+/// even after a crash or an interrupted run), and `Test unit written to <path>`.
 pub fn parse_output(log: &str) -> Outcome {
     let mut outcome = Outcome {
         executions: 0,
@@ -123,6 +124,14 @@ pub fn parse_output(log: &str) -> Outcome {
                 if let Some(e) = words.get(i + 1).and_then(|w| w.parse().ok()) {
                     outcome.exec_per_sec = e;
                 }
+            }
+        } else if let Some(n) = line.strip_prefix("stat::number_of_executed_units:") {
+            if let Ok(n) = n.trim().parse() {
+                outcome.executions = n;
+            }
+        } else if let Some(e) = line.strip_prefix("stat::average_exec_per_sec:") {
+            if let Ok(e) = e.trim().parse() {
+                outcome.exec_per_sec = e;
             }
         } else if let Some(path) = line.split("Test unit written to ").nth(1) {
             outcome.crash = Some(path.trim().to_string());
@@ -235,7 +244,9 @@ fn run_target(
     if fuzz_dir.join(&regressions).is_dir() {
         c.arg(&regressions);
     }
-    c.arg("--").arg(format!("-runs={}", options.runs));
+    c.arg("--")
+        .arg(format!("-runs={}", options.runs))
+        .arg("-print_final_stats=1");
     if let Some(s) = options.seconds {
         c.arg(format!("-max_total_time={s}"));
     }
@@ -374,10 +385,12 @@ mod tests {
             #5000\tNEW    cov: 10 ft: 11 corp: 2/2b lim: 4 exec/s: 2500 rss: 30Mb L: 1/1 MS: 1 ChangeBit-\n\
             thread '<unnamed>' panicked at src/lib.rs:1:1:\n\
             ==1== ERROR: libFuzzer: deadly signal\n\
-            artifact_prefix='/r/fuzz/artifacts/quiz/'; Test unit written to /r/fuzz/artifacts/quiz/crash-ab12\n";
+            artifact_prefix='/r/fuzz/artifacts/quiz/'; Test unit written to /r/fuzz/artifacts/quiz/crash-ab12\n\
+            stat::number_of_executed_units: 5004\n\
+            stat::average_exec_per_sec:     2502\n";
         let o = parse_output(log);
-        assert_eq!(o.executions, 5000);
-        assert_eq!(o.exec_per_sec, 2500);
+        assert_eq!(o.executions, 5004);
+        assert_eq!(o.exec_per_sec, 2502);
         assert_eq!(
             o.crash.as_deref(),
             Some("/r/fuzz/artifacts/quiz/crash-ab12")
@@ -385,7 +398,7 @@ mod tests {
         assert!(!o.done);
         let t = table(&[("quiz".to_string(), o, None)]);
         assert!(
-            t.contains("| quiz | 5,000 | 2,500 | **crash**: /r/fuzz/artifacts/quiz/crash-ab12 |")
+            t.contains("| quiz | 5,004 | 2,502 | **crash**: /r/fuzz/artifacts/quiz/crash-ab12 |")
         );
     }
 
