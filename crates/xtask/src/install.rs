@@ -163,6 +163,28 @@ pub fn ensure_trunk() -> Result<()> {
     Ok(())
 }
 
+/// The cargo-fuzz release the fuzz targets are run with.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-fuzz, for `cargo xtask fuzz` (any version will do; a missing one gets the pinned one).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    if cmd::probe(cmd::cargo().args(["fuzz", "--version"])).is_some() {
+        return Ok(());
+    }
+    announce(
+        &format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
+        "not found; `cargo xtask fuzz` drives libFuzzer through it",
+        "~2 min",
+    );
+    cmd::run(cmd::cargo().args([
+        "install",
+        "cargo-fuzz",
+        "--locked",
+        "--version",
+        CARGO_FUZZ_VERSION,
+    ]))
+}
+
 /// Debian's Chromium and chromedriver, for the wasm and end-to-end tests.
 pub fn ensure_chromium() -> Result<()> {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]

@@ -7,10 +7,12 @@
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
 //! - `bench`: forward latency of every scheme, native and in Chromium (docs/BENCHMARKS.md).
 //! - `distill`: make the bundled model (crates/engine/src/distill, MODEL_CARD.md).
+//! - `fuzz`: run the cargo-fuzz targets under fuzz/ and print executions per target.
 
 mod bench;
 mod cmd;
 mod distill;
+mod fuzz;
 mod install;
 mod serve;
 mod test;
@@ -33,6 +35,10 @@ jobs:
   bench     forward latency of every scheme on the student (and the teacher when
             present: SQUEEZE_TEACHER or .cache/distill/teacher), 8 and 64 tokens,
             natively (criterion) and in headless Chromium; one table with ratios
+  fuzz      [--runs N] [--seconds S] [TARGET...]: run the cargo-fuzz targets under
+            fuzz/ (default: all, 1000000 runs each, no time cap) on the stable
+            toolchain without sanitizers, installing cargo-fuzz if missing; prints
+            executions, exec/s and the result per target; fails on a crash
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
             version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver";
 
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Some("install") if args.len() == 1 => install::all(&install::Needs::everything()),
         Some("distill") => distill::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
