@@ -138,9 +138,9 @@ fn lab_hub_downloads_caches_and_refuses_a_missing_id() -> Result<()> {
     let linked = lab
         .browser
         .wait_for("the linked Hub model", RUN_TIMEOUT, |s| {
-            Ok(s.try_find(&testid("hub-status"))?
+            s.try_find(&testid("hub-status"))?
                 .map(|e| e.text())
-                .transpose()?)
+                .transpose()
         })?;
     println!("linked: {linked}");
     ensure!(linked.contains(ID) && linked.contains("cache"), "{linked}");

@@ -117,9 +117,9 @@ fn lab_teacher_from_files_matches_the_native_engine() -> Result<()> {
     let error = lab
         .browser
         .wait_for("the missing-teacher message", RUN_TIMEOUT, |s| {
-            Ok(s.try_find(&testid("teacher-error"))?
+            s.try_find(&testid("teacher-error"))?
                 .map(|e| e.text())
-                .transpose()?)
+                .transpose()
         })?;
     ensure!(error.contains("models/teacher/"), "{error}");
     ensure!(lab.has("teacher-none")?, "the how-to went away");
@@ -138,9 +138,9 @@ fn lab_teacher_from_files_matches_the_native_engine() -> Result<()> {
     let status = lab
         .browser
         .wait_for("the teacher to load", RUN_TIMEOUT, |s| {
-            Ok(s.try_find(&testid("teacher-status"))?
+            s.try_find(&testid("teacher-status"))?
                 .map(|e| e.text())
-                .transpose()?)
+                .transpose()
         })?;
     println!("teacher: {status}");
     ensure!(status.contains("2 layers, width 64"), "{status}");
