@@ -1,8 +1,13 @@
 //! The lab's calls to the engine worker (one typed function per request), on top of
 //! [`crate::worker_bridge`].
 
+use std::rc::Rc;
+
 use crate::engine::Scheme;
-use crate::lab_messages::{BatchChunkResult, Histogram, SchemeTable, Sensitivity, UploadedModel};
+use crate::lab_messages::{
+    BatchChunkResult, Histogram, SchemeTable, Sensitivity, TeacherReady, TeacherTable,
+    UploadedModel,
+};
 use crate::protocol::{ModelReady, RequestBody, ResponseBody};
 use crate::worker_bridge::{call, unexpected};
 
@@ -68,6 +73,52 @@ pub async fn batch_chunk(
 /// keeps its model when this fails).
 pub async fn load_files(upload: UploadedModel) -> Result<ModelReady, String> {
     match call(RequestBody::LoadFiles(upload), None).await? {
+        ResponseBody::ModelReady(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Loads the lab's teacher from the learner's files (the worker keeps its teacher
+/// when this fails).
+pub async fn load_teacher_files(upload: UploadedModel) -> Result<TeacherReady, String> {
+    match call(RequestBody::LoadTeacherFiles(upload), None).await? {
+        ResponseBody::TeacherLoaded(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Fetches the lab's teacher under `base_url`, reporting download progress.
+pub async fn load_teacher(
+    base_url: String,
+    on_progress: impl Fn(u64, Option<u64>) + 'static,
+) -> Result<TeacherReady, String> {
+    match call(
+        RequestBody::LoadTeacher { base_url },
+        Some(Rc::new(on_progress)),
+    )
+    .await?
+    {
+        ResponseBody::TeacherLoaded(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// The teacher, the current model and that model in `scheme` on `text`.
+pub async fn compare_teacher(text: String, scheme: Scheme) -> Result<TeacherTable, String> {
+    match call(RequestBody::CompareTeacher { text, scheme }, None).await? {
+        ResponseBody::TeacherCompared(table) => Ok(table),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Replaces the worker's model with `id` from the Hub at `hub` (or the browser's
+/// cache of it), reporting download progress; the worker keeps its model on failure.
+pub async fn load_hub(
+    hub: String,
+    id: String,
+    on_progress: impl Fn(u64, Option<u64>) + 'static,
+) -> Result<ModelReady, String> {
+    match call(RequestBody::LoadHub { hub, id }, Some(Rc::new(on_progress))).await? {
         ResponseBody::ModelReady(ready) => Ok(ready),
         other => Err(unexpected(&other)),
     }

@@ -1,6 +1,7 @@
 //! The lab's payloads in the worker protocol ([`crate::protocol`] holds the variants
 //! that carry them): the scheme table, per-layer sensitivity, a layer's weight
-//! histogram, batch evaluation chunks and the bytes of an uploaded model.
+//! histogram, batch evaluation chunks, the bytes of an uploaded model and the
+//! teacher comparison.
 
 use std::fmt;
 
@@ -194,6 +195,54 @@ pub struct BatchChunkResult {
     pub len: u32,
     /// One entry per scheme (f32 included), counts for this chunk only.
     pub counts: Vec<BatchCounts>,
+}
+
+/// The lab's teacher once loaded (answer to `LoadTeacher` and `LoadTeacherFiles`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherReady {
+    /// Where it came from: a URL or `upload:<weights file name>`.
+    pub source: String,
+    /// Class names in logit order.
+    pub labels: Vec<String>,
+    /// Layers of the teacher.
+    pub layers: usize,
+    /// Hidden width.
+    pub dim: usize,
+    /// Weights of the teacher.
+    pub parameters: u64,
+    /// Bytes of the teacher as stored (f32).
+    pub bytes: u64,
+}
+
+/// One of the three models of the teacher comparison on one text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherRow {
+    /// `teacher`, `student` or `quantized`.
+    pub role: String,
+    /// Logits, probabilities and label.
+    pub prediction: Prediction,
+    /// Bytes of the model as stored.
+    pub bytes: u64,
+}
+
+/// Teacher vs student vs quantized student on one text, with the MSE distillation
+/// loss of each pair (answer to `CompareTeacher`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherTable {
+    /// The text.
+    pub text: String,
+    /// The quantized student's scheme.
+    pub scheme: Scheme,
+    /// Class names in logit order (the student's).
+    pub labels: Vec<String>,
+    /// Teacher, student, quantized student.
+    pub rows: Vec<TeacherRow>,
+    /// MSE of the logits, teacher vs student.
+    pub mse_teacher_student: f32,
+    /// MSE of the logits, teacher vs quantized student.
+    pub mse_teacher_quantized: f32,
+    /// MSE of the logits, student vs quantized student.
+    pub mse_student_quantized: f32,
 }
 
 #[cfg(test)]

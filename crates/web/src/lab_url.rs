@@ -1,6 +1,7 @@
-//! The lab's view in its URL: `?text=…&schemes=f16,q4_0&model=default`. Reading
-//! forgives (unknown scheme names are dropped, a missing list means every scheme);
-//! writing always spells out all three, so a copied link reproduces the view.
+//! The lab's view in its URL: `?text=…&schemes=f16,q4_0&model=default` (a Hub model
+//! adds its id: `model=hub&id=owner/name`). Reading forgives (unknown scheme names are
+//! dropped, a missing list means every scheme); writing always spells out all three,
+//! so a copied link reproduces the view.
 
 use crate::engine::Scheme;
 use crate::lab_state::LAB_PATH;
@@ -12,6 +13,8 @@ pub enum ModelChoice {
     Default,
     /// Files the learner picked (they cannot travel in a link).
     Files,
+    /// A Hugging Face Hub model, named by the `id=` parameter.
+    Hub,
 }
 
 impl ModelChoice {
@@ -20,6 +23,7 @@ impl ModelChoice {
         match self {
             ModelChoice::Default => "default",
             ModelChoice::Files => "files",
+            ModelChoice::Hub => "hub",
         }
     }
 
@@ -27,6 +31,7 @@ impl ModelChoice {
     pub fn parse(value: Option<&str>) -> ModelChoice {
         match value {
             Some("files") => ModelChoice::Files,
+            Some("hub") => ModelChoice::Hub,
             _ => ModelChoice::Default,
         }
     }
@@ -57,15 +62,39 @@ pub fn parse_schemes(value: Option<&str>) -> Vec<Scheme> {
         .collect()
 }
 
-/// The link that reopens the lab with this sentence, these schemes and this model.
-pub fn href(text: &str, schemes: &[Scheme], model: ModelChoice) -> String {
+/// The link that reopens the lab with this sentence, these schemes and this model
+/// (`hub_id` is written only for a Hub model).
+pub fn href(text: &str, schemes: &[Scheme], model: ModelChoice, hub_id: &str) -> String {
     let names: Vec<&str> = schemes.iter().map(|s| s.name()).collect();
+    let id = match model {
+        ModelChoice::Hub => format!("&id={}", encode(hub_id)),
+        _ => String::new(),
+    };
     format!(
-        "{LAB_PATH}?text={}&schemes={}&model={}",
+        "{LAB_PATH}?text={}&schemes={}&model={}{id}",
         encode(text),
         encode(&names.join(",")),
         model.name()
     )
+}
+
+/// The Hugging Face Hub the lab downloads from.
+pub const HUB: &str = "https://huggingface.co";
+
+/// The Hub base URL: [`HUB`], or the `?hub=` value when it is a path on this page's own
+/// origin (`/fake-hub`, for tests). Anything else is ignored, so a link cannot send
+/// the worker to another site.
+pub fn hub_base(value: Option<&str>, origin: &str) -> String {
+    match value {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains(['\\', '?', '#', ':']) =>
+        {
+            format!("{origin}{}", path.trim_end_matches('/'))
+        }
+        _ => HUB.to_string(),
+    }
 }
 
 /// Percent-encodes all but RFC 3986's unreserved bytes.
@@ -99,9 +128,19 @@ mod tests {
     #[test]
     fn href_spells_out_the_view() {
         assert_eq!(
-            href("a b&c", &[Scheme::F16, Scheme::Q4K], ModelChoice::Default),
+            href(
+                "a b&c",
+                &[Scheme::F16, Scheme::Q4K],
+                ModelChoice::Default,
+                "x"
+            ),
             "/lab?text=a%20b%26c&schemes=f16%2Cq4_k&model=default"
         );
+        assert_eq!(
+            href("hi", &[], ModelChoice::Hub, "owner/m"),
+            "/lab?text=hi&schemes=&model=hub&id=owner%2Fm"
+        );
+        assert_eq!(ModelChoice::parse(Some("hub")), ModelChoice::Hub);
         assert_eq!(ModelChoice::parse(Some("files")), ModelChoice::Files);
         assert_eq!(ModelChoice::parse(Some("x")), ModelChoice::Default);
     }
@@ -112,5 +151,24 @@ mod tests {
         assert_eq!(encode("a&b=c#d+e"), "a%26b%3Dc%23d%2Be");
         assert_eq!(encode("café 👍"), "caf%C3%A9%20%F0%9F%91%8D");
         assert_eq!(encode("A-z_0.9~"), "A-z_0.9~");
+    }
+
+    #[test]
+    fn only_a_same_origin_path_overrides_the_hub() {
+        let origin = "http://127.0.0.1:9000";
+        assert_eq!(hub_base(None, origin), HUB);
+        assert_eq!(
+            hub_base(Some("/fake-hub/"), origin),
+            "http://127.0.0.1:9000/fake-hub"
+        );
+        for foreign in [
+            "https://evil.example",
+            "//evil.example",
+            "evil",
+            "/\\evil",
+            "/a:b",
+        ] {
+            assert_eq!(hub_base(Some(foreign), origin), HUB, "{foreign}");
+        }
     }
 }

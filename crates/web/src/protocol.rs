@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
-use crate::lab_messages::{BatchChunkResult, Histogram, SchemeTable, Sensitivity, UploadedModel};
+use crate::lab_messages::{
+    BatchChunkResult, Histogram, SchemeTable, Sensitivity, TeacherReady, TeacherTable,
+    UploadedModel,
+};
 
 /// Identifies one call from the page; unique per worker.
 pub type RequestId = u32;
@@ -111,6 +114,33 @@ pub enum RequestBody {
         /// The quantized student's scheme.
         scheme: Scheme,
     },
+    /// Build the lab's teacher from files the learner picked (kept beside the current
+    /// model). Answered by [`ResponseBody::TeacherLoaded`]; on failure the worker keeps
+    /// the teacher it had.
+    LoadTeacherFiles(UploadedModel),
+    /// Fetch the lab's teacher under `base_url` (with progress). Answered by
+    /// [`ResponseBody::TeacherLoaded`].
+    LoadTeacher {
+        /// Absolute URL of the teacher's model folder, ending in `/`.
+        base_url: String,
+    },
+    /// Run the lab's teacher, the current model and that model in `scheme` on `text`.
+    /// Answered by [`ResponseBody::TeacherCompared`].
+    CompareTeacher {
+        /// The sentence.
+        text: String,
+        /// The quantized student's scheme.
+        scheme: Scheme,
+    },
+    /// Fetch a model from the Hugging Face Hub (or the browser's cache of it), with
+    /// progress. Answered by [`ResponseBody::ModelReady`]; on failure the worker keeps
+    /// its current model.
+    LoadHub {
+        /// The Hub's base URL, without a trailing `/` (`https://huggingface.co`).
+        hub: String,
+        /// The model id, e.g. `distilbert-base-uncased-finetuned-sst-2-english`.
+        id: String,
+    },
 }
 
 /// Worker → page.
@@ -158,6 +188,10 @@ pub enum ResponseBody {
     TrainProgress(TrainProgress),
     /// The three models compared (final answer to `TrainEvaluate`).
     TrainEvaluated(LiveEval),
+    /// The lab's teacher is loaded (final answer to `LoadTeacher` and `LoadTeacherFiles`).
+    TeacherLoaded(TeacherReady),
+    /// Teacher, student and quantized student on one text (final answer to `CompareTeacher`).
+    TeacherCompared(TeacherTable),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.
@@ -278,6 +312,20 @@ mod tests {
                 id: 8,
                 body: RequestBody::LoadModel {
                     base_url: "http://127.0.0.1:8080/models/default/".into(),
+                },
+            },
+            Request {
+                id: 9,
+                body: RequestBody::LoadHub {
+                    hub: "https://huggingface.co".into(),
+                    id: "distilbert-base-uncased-finetuned-sst-2-english".into(),
+                },
+            },
+            Request {
+                id: 10,
+                body: RequestBody::CompareTeacher {
+                    text: "not bad".into(),
+                    scheme: Scheme::Q4_0,
                 },
             },
         ];

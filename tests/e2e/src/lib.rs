@@ -46,6 +46,12 @@ impl Site {
     /// Serves `$SQUEEZE_DIST` and starts a browser. `Ok(None)` (after a loud
     /// SKIPPED line naming `test`) when the variable is unset.
     pub fn start(test: &str) -> Result<Option<Site>> {
+        Site::start_with(test, Vec::new())
+    }
+
+    /// [`Site::start`], also serving each `(prefix, dir)` of `mounts` under `prefix`
+    /// (see [`StaticServer::start_with`]).
+    pub fn start_with(test: &str, mounts: Vec<(String, PathBuf)>) -> Result<Option<Site>> {
         let Some(dist) = dist_or_skip(test) else {
             return Ok(None);
         };
@@ -55,7 +61,7 @@ impl Site {
                 dist.display()
             )));
         }
-        let server = StaticServer::start(&dist)
+        let server = StaticServer::start_with(&dist, mounts)
             .map_err(|e| Error(format!("cannot serve {}: {e}", dist.display())))?;
         let browser = Session::start()?;
         Ok(Some(Site {
@@ -68,6 +74,11 @@ impl Site {
     /// The absolute URL of `path` (e.g. `/lab?text=hi`) on the local server.
     pub fn url(&self, path: &str) -> String {
         self.server.url(path)
+    }
+
+    /// The request targets the server has seen, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.server.requests()
     }
 
     /// The built site being served.

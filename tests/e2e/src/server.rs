@@ -6,13 +6,16 @@
 //! `index.html` so deep links work on reload, while a missing asset
 //! (`/missing.wasm`) is a real 404 so a broken build shows up as one. Every
 //! response closes its connection: simple, and fast enough on loopback.
+//!
+//! A test may mount another folder under a path prefix (a fake Hugging Face Hub at
+//! `/fake-hub/`, say: no index fallback there) and read which paths were asked for.
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// A running server; it stops when dropped.
 pub struct StaticServer {
     addr: SocketAddr,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     accept_thread: Option<JoinHandle<()>>,
 }
@@ -29,6 +33,15 @@ pub struct StaticServer {
 impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a port the OS picks.
     pub fn start(root: impl Into<PathBuf>) -> io::Result<StaticServer> {
+        StaticServer::start_with(root, Vec::new())
+    }
+
+    /// Serves `root`, and each `(prefix, dir)` of `mounts` under `prefix` (which starts
+    /// and ends with `/`).
+    pub fn start_with(
+        root: impl Into<PathBuf>,
+        mounts: Vec<(String, PathBuf)>,
+    ) -> io::Result<StaticServer> {
         let root: PathBuf = root.into();
         if !root.is_dir() {
             return Err(io::Error::new(
@@ -40,7 +53,12 @@ impl StaticServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
-        let root = Arc::new(root);
+        let shared = Arc::new(Shared {
+            root,
+            mounts,
+            log: Mutex::new(Vec::new()),
+        });
+        let root = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
             .name("e2e-static-server".into())
             .spawn(move || {
@@ -62,6 +80,7 @@ impl StaticServer {
             })?;
         Ok(StaticServer {
             addr,
+            shared,
             stop,
             accept_thread: Some(accept_thread),
         })
@@ -70,6 +89,15 @@ impl StaticServer {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The request targets (path and query) served so far, in arrival order.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// An absolute URL for `path` (which starts with `/`) on this server.
@@ -89,6 +117,13 @@ impl Drop for StaticServer {
     }
 }
 
+/// What every connection thread reads: the folders served and the request log.
+struct Shared {
+    root: PathBuf,
+    mounts: Vec<(String, PathBuf)>,
+    log: Mutex<Vec<String>>,
+}
+
 /// What a request resolves to.
 #[derive(Debug, PartialEq, Eq)]
 enum Resolved {
@@ -97,7 +132,7 @@ enum Resolved {
     Forbidden,
 }
 
-fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
+fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut head = Vec::new();
@@ -121,7 +156,25 @@ fn handle(stream: TcpStream, root: &Path) -> io::Result<()> {
         "HEAD" => false,
         _ => return respond(stream, 405, "text/plain", b"method not allowed", true),
     };
-    match resolve(root, target) {
+    if let Ok(mut log) = shared.log.lock() {
+        log.push(target.to_string());
+    }
+    let mounted = shared
+        .mounts
+        .iter()
+        .find_map(|(prefix, dir)| Some((target.strip_prefix(prefix.as_str())?, dir)));
+    let resolved = match mounted {
+        // A mount has no index fallback: what is not there is a 404.
+        Some((rest, dir)) => match resolve(dir, &format!("/{rest}")) {
+            Resolved::File(f) if f.starts_with(dir) && f != dir.join("index.html") => {
+                Resolved::File(f)
+            }
+            Resolved::Forbidden => Resolved::Forbidden,
+            _ => Resolved::NotFound,
+        },
+        None => resolve(&shared.root, target),
+    };
+    match resolved {
         Resolved::File(path) => match fs::read(&path) {
             Ok(bytes) => respond(stream, 200, mime_type(&path), &bytes, with_body),
             Err(_) => respond(stream, 404, "text/plain", b"not found", with_body),
@@ -342,6 +395,32 @@ mod tests {
         assert_eq!(resolve(root, "/nope.css"), Resolved::NotFound);
         assert_eq!(percent_decode("a%20b%C3%A9").as_deref(), Some("a bé"));
         assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn mounts_serve_their_folder_and_requests_are_logged() {
+        let dir = site();
+        let hub = TempDir::new("e2e-server-mount").unwrap();
+        fs::create_dir_all(hub.path().join("m/resolve/main")).unwrap();
+        fs::write(hub.path().join("m/resolve/main/config.json"), "{}").unwrap();
+        let server = StaticServer::start_with(
+            dir.path(),
+            vec![("/fake-hub/".to_string(), hub.path().to_path_buf())],
+        )
+        .unwrap();
+        let (status, _, body) = get(&server, "/fake-hub/m/resolve/main/config.json");
+        assert_eq!((status, body.as_slice()), (200, b"{}".as_slice()));
+        // No index fallback under a mount, and no escape from it.
+        assert_eq!(
+            get(&server, "/fake-hub/nope/resolve/main/config.json").0,
+            404
+        );
+        assert_eq!(get(&server, "/fake-hub/m").0, 404);
+        assert_eq!(get(&server, "/fake-hub/../app.js").0, 403);
+        assert_eq!(get(&server, "/app.js").0, 200);
+        let log = server.requests();
+        assert_eq!(log.len(), 5, "{log:?}");
+        assert_eq!(log[0], "/fake-hub/m/resolve/main/config.json");
     }
 
     #[test]

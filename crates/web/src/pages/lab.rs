@@ -16,7 +16,9 @@ use crate::components::model_panel::ModelPanel;
 use crate::format;
 use crate::lab_state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
 use crate::lab_url::{self, ModelChoice};
-use crate::pages::lab_panels::{BatchPanel, LabCtx, LayersPanel, SchemesPanel, UploadPanel};
+use crate::pages::lab_panels::{
+    BatchPanel, HubPanel, LabCtx, LayersPanel, SchemesPanel, TeacherPanel, UploadPanel,
+};
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
 /// The lab page.
@@ -46,6 +48,8 @@ pub fn Lab() -> impl IntoView {
         )),
         model_gen: RwSignal::new(0),
         compare_gen: RwSignal::new(0),
+        teacher: RwSignal::new(None),
+        hub_id: RwSignal::new(query.with_untracked(|q| q.get("id")).unwrap_or_default()),
     };
 
     // Load (or fetch from the worker's cache) the bundled model as soon as the page shows.
@@ -90,6 +94,7 @@ pub fn Lab() -> impl IntoView {
                     &text.get_untracked(),
                     &ctx.schemes.get_untracked(),
                     ctx.model.get_untracked(),
+                    &ctx.hub_id.get_untracked(),
                 ),
                 NavigateOptions {
                     replace: true,
@@ -104,6 +109,7 @@ pub fn Lab() -> impl IntoView {
         Effect::new(move |first: Option<()>| {
             ctx.schemes.track();
             ctx.model.track();
+            ctx.hub_id.track();
             ctx.compare_gen.track();
             // The first run only subscribes: the URL the learner opened stays as typed.
             if first.is_some() {
@@ -229,7 +235,9 @@ pub fn Lab() -> impl IntoView {
         <SchemesPanel ctx=ctx/>
         <BatchPanel ctx=ctx/>
         <LayersPanel ctx=ctx/>
+        <TeacherPanel ctx=ctx/>
         <UploadPanel ctx=ctx/>
+        <HubPanel ctx=ctx/>
     }
 }
 

@@ -9,12 +9,15 @@ use web_sys::{ReadableStreamDefaultReader, Response, WorkerGlobalScope};
 /// Post progress at most once per this many bytes (plus once at the end).
 const PROGRESS_STEP: u64 = 256 * 1024;
 
+/// Largest file the worker reads from the network (1 GiB); past it the download stops.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// Fetches `base` + each name; calls `progress(loaded, total)` as bytes arrive.
 /// Every file must exist: the error names the first that does not.
 pub async fn fetch_all(
     base: &str,
     names: &[&str],
-    mut progress: impl FnMut(u64, Option<u64>),
+    progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<Vec<u8>>, String> {
     // Start every request at once so the total is known before the first body byte.
     let promises: Vec<(String, Promise)> = names
@@ -33,6 +36,15 @@ pub async fn fetch_all(
         }
         responses.push((url, response));
     }
+    read_bodies(responses, progress).await
+}
+
+/// Reads the bodies of `responses` (URL, reply) in order; calls `progress(loaded, total)`
+/// as bytes arrive, `total` being the sum of their Content-Lengths when all have one.
+pub async fn read_bodies(
+    responses: Vec<(String, Response)>,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<Vec<u8>>, String> {
     let total = responses
         .iter()
         .map(|(_, r)| content_length(r))
@@ -66,6 +78,12 @@ pub async fn fetch_all(
             let start = bytes.len();
             bytes.resize(start + value.length() as usize, 0);
             value.copy_to(&mut bytes[start..]);
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                let _ = reader.cancel();
+                return Err(format!(
+                    "{url}: more than 1 GiB, so the download was stopped"
+                ));
+            }
             loaded += u64::from(value.length());
             if loaded - reported >= PROGRESS_STEP {
                 reported = loaded;
@@ -96,18 +114,21 @@ pub async fn fetch_optional_text(url: &str) -> Result<Option<String>, String> {
     Ok(text.as_string())
 }
 
-fn scope() -> WorkerGlobalScope {
+/// The worker's global scope.
+pub fn scope() -> WorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-async fn response(url: &str, promise: Promise) -> Result<Response, String> {
+/// Awaits a `fetch` promise; the error names `url`.
+pub async fn response(url: &str, promise: Promise) -> Result<Response, String> {
     JsFuture::from(promise)
         .await
         .map(JsCast::unchecked_into)
         .map_err(|e| format!("cannot fetch {url}: {}", js_message(&e)))
 }
 
-fn content_length(response: &Response) -> Option<u64> {
+/// The reply's Content-Length, when it has a valid one.
+pub fn content_length(response: &Response) -> Option<u64> {
     response
         .headers()
         .get("content-length")
@@ -117,7 +138,7 @@ fn content_length(response: &Response) -> Option<u64> {
 }
 
 /// The message of a JS error value, or its debug form.
-fn js_message(value: &JsValue) -> String {
+pub fn js_message(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))

@@ -41,7 +41,7 @@ fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
 }
 
 /// The loaded model in `scheme`, quantized once per model.
-fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> {
+pub fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> {
     if scheme == Scheme::F32 {
         return Ok(loaded.f32().clone());
     }
@@ -255,10 +255,9 @@ fn batch_chunk(
     })
 }
 
-/// Builds a model from the learner's files; the caller keeps the old one on `Err`.
-pub fn load_upload(upload: UploadedModel) -> Result<Loaded, String> {
-    let downloaded =
-        (upload.config.0.len() + upload.tokenizer.0.len() + upload.weights.0.len()) as u64;
+/// The engine's view of the learner's files, and their total bytes.
+pub fn upload_files(upload: UploadedModel) -> (ModelFiles, u64) {
+    let bytes = (upload.config.0.len() + upload.tokenizer.0.len() + upload.weights.0.len()) as u64;
     let files = ModelFiles {
         config: upload.config.0,
         tokenizer: if upload.tokenizer_is_json {
@@ -268,18 +267,20 @@ pub fn load_upload(upload: UploadedModel) -> Result<Loaded, String> {
         },
         weights: upload.weights.0,
     };
+    (files, bytes)
+}
+
+/// Builds a model from the learner's files; the caller keeps the old one on `Err`.
+pub fn load_upload(upload: UploadedModel) -> Result<Loaded, String> {
     let card = ModelCard {
         name: upload.name.clone(),
         trained: true,
         summary: String::new(),
         source: "your files".to_string(),
     };
-    models::build(
-        format!("upload:{}", upload.name),
-        Some(card),
-        &files,
-        downloaded,
-    )
+    let source = format!("upload:{}", upload.name);
+    let (files, downloaded) = upload_files(upload);
+    models::build(source, Some(card), &files, downloaded)
 }
 
 #[cfg(test)]

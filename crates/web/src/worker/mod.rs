@@ -6,8 +6,10 @@
 //! half-loaded by a `LoadModel` posted before it.
 
 mod fetch;
+mod hub;
 mod lab;
 mod models;
+mod teacher;
 pub mod timing;
 mod train;
 
@@ -130,6 +132,39 @@ async fn handle(request: Request) -> ResponseBody {
         RequestBody::TrainEvaluate { scheme } => {
             match TRAINING.with(|t| t.borrow_mut().evaluate(scheme)) {
                 Ok(eval) => ResponseBody::TrainEvaluated(eval),
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::LoadTeacherFiles(upload) => match teacher::load_files(upload) {
+            Ok(ready) => ResponseBody::TeacherLoaded(ready),
+            Err(message) => failed(message),
+        },
+        RequestBody::LoadTeacher { base_url } => {
+            let id = request.id;
+            let progress = move |loaded, total| send(id, ResponseBody::Progress { loaded, total });
+            match teacher::load_url(&base_url, progress).await {
+                Ok(ready) => ResponseBody::TeacherLoaded(ready),
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::CompareTeacher { text, scheme } => MODEL.with(|m| match m.borrow().as_ref() {
+            None => failed("no model is loaded yet".to_string()),
+            Some(loaded) => match teacher::compare(loaded, &text, scheme) {
+                Ok(table) => ResponseBody::TeacherCompared(table),
+                Err(message) => failed(message),
+            },
+        }),
+        // A failed download or a bad file leaves the current model in place.
+        RequestBody::LoadHub { hub, id } => {
+            let request_id = request.id;
+            let progress =
+                move |loaded, total| send(request_id, ResponseBody::Progress { loaded, total });
+            match hub::load(&hub, &id, progress).await {
+                Ok(loaded) => {
+                    let ready = loaded.ready.clone();
+                    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                    ResponseBody::ModelReady(ready)
+                }
                 Err(message) => failed(message),
             }
         }

@@ -1,23 +1,29 @@
 //! The lab's panels under the f32-vs-int8 run: every scheme side by side (table,
 //! Pareto plot, logits), batch evaluation on the held-out set, per-layer sensitivity
-//! with weight histograms, and a model from the learner's own files.
+//! with weight histograms, teacher vs student vs quantized student, and a model from
+//! the learner's own files or the Hugging Face Hub.
 //!
 //! They share one [`LabCtx`] of signals; all numbers come from the worker.
 
 mod batch;
+mod hub;
 mod layers;
 mod schemes;
+mod teacher;
 mod upload;
 
 use leptos::prelude::*;
 
 use crate::engine::Scheme;
+use crate::lab_messages::TeacherReady;
 use crate::lab_state::ModelStatus;
 use crate::lab_url::ModelChoice;
 
 pub use batch::BatchPanel;
+pub use hub::HubPanel;
 pub use layers::LayersPanel;
 pub use schemes::SchemesPanel;
+pub use teacher::TeacherPanel;
 pub use upload::UploadPanel;
 
 /// The lab's shared state.
@@ -35,6 +41,10 @@ pub struct LabCtx {
     pub model_gen: RwSignal<u32>,
     /// Bumped to ask the schemes panel to rerun (the run button, a new model).
     pub compare_gen: RwSignal<u32>,
+    /// The lab's teacher, once loaded in the worker.
+    pub teacher: RwSignal<Option<TeacherReady>>,
+    /// The Hub model id in the URL (`id=`), meaningful when the model is a Hub one.
+    pub hub_id: RwSignal<String>,
 }
 
 impl LabCtx {

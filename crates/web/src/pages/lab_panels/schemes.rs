@@ -200,7 +200,8 @@ fn SchemeResults(table: SchemeTable, run: u32) -> impl IntoView {
     }
 }
 
-fn vector(v: &[f32], decimals: usize) -> String {
+/// A vector with `decimals` places, e.g. `[0.1234, -0.5678]`.
+pub(super) fn vector(v: &[f32], decimals: usize) -> String {
     let parts: Vec<String> = v.iter().map(|x| format!("{x:.decimals$}")).collect();
     format!("[{}]", parts.join(", "))
 }

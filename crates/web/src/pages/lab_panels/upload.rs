@@ -82,7 +82,8 @@ pub fn UploadPanel(
     let error = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(None::<String>);
 
-    let load = move |_| {
+    // The same three files make either the lab's model or its teacher.
+    let load = move |as_teacher: bool| {
         if busy.get_untracked() {
             return;
         }
@@ -103,11 +104,36 @@ pub fn UploadPanel(
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = match read_all(c, t, w).await {
-                Ok(upload) => lab_bridge::load_files(upload).await,
-                Err(m) => Err(m),
+            let upload = match read_all(c, t, w).await {
+                Ok(upload) => upload,
+                Err(m) => {
+                    let kept = if as_teacher { "teacher" } else { "model" };
+                    error.try_set(Some(format!(
+                        "Your files were not loaded: {m}. The lab keeps its current {kept}."
+                    )));
+                    busy.try_set(false);
+                    return;
+                }
             };
-            match result {
+            if as_teacher {
+                match lab_bridge::load_teacher_files(upload).await {
+                    Ok(ready) => {
+                        ctx.teacher.try_set(Some(ready));
+                        loaded.try_set(Some(
+                            "Loaded your teacher; the teacher panel compares it with the student."
+                                .to_string(),
+                        ));
+                    }
+                    Err(m) => {
+                        error.try_set(Some(format!(
+                            "Your teacher was not loaded: {m}. The lab keeps its current teacher."
+                        )));
+                    }
+                }
+                busy.try_set(false);
+                return;
+            }
+            match lab_bridge::load_files(upload).await {
                 Ok(ready) => {
                     let name = ready
                         .card
@@ -117,7 +143,9 @@ pub fn UploadPanel(
                     ctx.status.try_set(ModelStatus::Ready(Box::new(ready)));
                     ctx.model.try_set(ModelChoice::Files);
                     ctx.model_gen.try_update(|n| *n += 1);
-                    loaded.try_set(Some(name));
+                    loaded.try_set(Some(format!(
+                        "Loaded your model from {name}; every panel now uses it."
+                    )));
                 }
                 Err(m) => {
                     error.try_set(Some(format!(
@@ -134,7 +162,8 @@ pub fn UploadPanel(
             <h2>"Your own model"</h2>
             <p class="muted small">
                 "A DistilBERT (or BERT) sequence classifier from your disk: its config.json, its tokenizer "
-                "(tokenizer.json or vocab.txt) and model.safetensors. The files stay in your browser."
+                "(tokenizer.json or vocab.txt) and model.safetensors. The files stay in your browser. "
+                "“Load as teacher” makes them the teacher of the panel above instead."
             </p>
             {move || (ctx.model.get() == ModelChoice::Files && loaded.get().is_none()).then(|| view! {
                 <p class="banner info" data-testid="upload-relink">
@@ -148,13 +177,16 @@ pub fn UploadPanel(
                 <label>"model.safetensors " <input type="file" accept=".safetensors" node_ref=weights data-testid="upload-weights"/></label>
             </div>
             <div class="actions">
-                <button class="button primary" data-testid="upload-load" disabled=move || busy.get() on:click=load>
+                <button class="button primary" data-testid="upload-load" disabled=move || busy.get() on:click=move |_| load(false)>
                     {move || if busy.get() { "Loading…" } else { "Load my model" }}
+                </button>
+                <button class="button" data-testid="upload-teacher" disabled=move || busy.get() on:click=move |_| load(true)>
+                    "Load as teacher"
                 </button>
             </div>
             {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="upload-error">{m}</p> })}
-            {move || loaded.get().map(|name| view! {
-                <p class="banner info" data-testid="upload-status">{format!("Loaded your model from {name}; every panel now uses it.")}</p>
+            {move || loaded.get().map(|note| view! {
+                <p class="banner info" data-testid="upload-status">{note}</p>
             })}
         </section>
     }
