@@ -6,11 +6,34 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response, WorkerGlobalScope};
 
+use crate::engine::{ModelFiles, TokenizerFile};
+
 /// Post progress at most once per this many bytes (plus once at the end).
 const PROGRESS_STEP: u64 = 256 * 1024;
 
 /// Largest file the worker reads from the network (1 GiB); past it the download stops.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The files of a model folder on the server.
+const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// Fetches the model folder at `base` (ending in `/`): its files and the bytes read.
+pub async fn model_folder(
+    base: &str,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<(ModelFiles, u64), String> {
+    let files = fetch_all(base, &MODEL_FILES, progress).await?;
+    let bytes = files.iter().map(|f| f.len() as u64).sum();
+    let [config, tokenizer, weights]: [Vec<u8>; 3] = files
+        .try_into()
+        .map_err(|_| format!("{base}: expected {} files", MODEL_FILES.len()))?;
+    let files = ModelFiles {
+        config,
+        tokenizer: TokenizerFile::Json(tokenizer),
+        weights,
+    };
+    Ok((files, bytes))
+}
 
 /// Fetches `base` + each name; calls `progress(loaded, total)` as bytes arrive.
 /// Every file must exist: the error names the first that does not.

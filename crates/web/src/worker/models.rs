@@ -1,14 +1,11 @@
 //! The models the worker holds: the f32 classifier and its int8-dynamic copy,
 //! quantized once at load; and the timed comparison of one text.
 
-use crate::engine::{self, Classifier, ModelFiles, Scheme, TokenizerFile};
+use crate::engine::{self, Classifier, ModelFiles, Scheme};
 use crate::protocol::{Classified, ModelCard, ModelReady};
 
 use super::fetch;
 use super::timing::{self, now_ms};
-
-/// The files of a model folder, in the order [`fetch::fetch_all`] returns them.
-const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
 /// The scheme the lab compares against f32.
 const SCHEME: Scheme = Scheme::Int8Dynamic;
@@ -33,16 +30,7 @@ pub async fn load(
         ),
         None => None,
     };
-    let mut files = fetch::fetch_all(base_url, &FILES, progress).await?;
-    let downloaded_bytes = files.iter().map(|f| f.len() as u64).sum();
-    let weights = files.pop().unwrap_or_default();
-    let tokenizer = files.pop().unwrap_or_default();
-    let config = files.pop().unwrap_or_default();
-    let files = ModelFiles {
-        config,
-        tokenizer: TokenizerFile::Json(tokenizer),
-        weights,
-    };
+    let (files, downloaded_bytes) = fetch::model_folder(base_url, progress).await?;
     build(base_url.to_string(), card, &files, downloaded_bytes)
 }
 

@@ -4,15 +4,12 @@
 
 use std::cell::RefCell;
 
-use crate::engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use crate::engine::{metrics, Classifier, ModelFiles, Scheme};
 use crate::lab_messages::{TeacherReady, TeacherRow, TeacherTable, UploadedModel};
 
 use super::fetch;
 use super::lab::{in_scheme, upload_files};
 use super::models::Loaded;
-
-/// The files of a teacher folder, in the order [`fetch::fetch_all`] returns them.
-const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
 thread_local! {
     static TEACHER: RefCell<Option<(TeacherReady, Classifier)>> = const { RefCell::new(None) };
@@ -39,15 +36,7 @@ pub async fn load_url(
     if let Some(ready) = held {
         return Ok(ready);
     }
-    let mut files = fetch::fetch_all(base_url, &FILES, progress).await?;
-    let weights = files.pop().unwrap_or_default();
-    let tokenizer = files.pop().unwrap_or_default();
-    let config = files.pop().unwrap_or_default();
-    let files = ModelFiles {
-        config,
-        tokenizer: TokenizerFile::Json(tokenizer),
-        weights,
-    };
+    let (files, _) = fetch::model_folder(base_url, progress).await?;
     keep(base_url.to_string(), &files)
 }
 

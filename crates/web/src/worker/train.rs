@@ -2,14 +2,11 @@
 //! [`Trainer`] the /train page drives chunk by chunk.
 
 use crate::engine::distill::live::{LiveConfig, LiveEval, Trainer};
-use crate::engine::{ModelFiles, Scheme, TokenizerFile};
+use crate::engine::{ModelFiles, Scheme};
 use crate::protocol::{TrainProgress, TrainReady};
 
 use super::fetch;
 use super::timing::now_ms;
-
-/// The files of the teacher's folder, in the order [`fetch::fetch_all`] returns them.
-const FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
 /// Most steps in one chunk: a pause never waits longer than this many steps.
 const MAX_CHUNK: u32 = 50;
@@ -31,15 +28,7 @@ impl Training {
     ) -> Result<TrainReady, String> {
         self.trainer = None;
         if self.teacher.as_ref().map(|(url, _)| url.as_str()) != Some(base_url) {
-            let mut files = fetch::fetch_all(base_url, &FILES, |_, _| {}).await?;
-            let weights = files.pop().unwrap_or_default();
-            let tokenizer = files.pop().unwrap_or_default();
-            let config = files.pop().unwrap_or_default();
-            let files = ModelFiles {
-                config,
-                tokenizer: TokenizerFile::Json(tokenizer),
-                weights,
-            };
+            let (files, _) = fetch::model_folder(base_url, |_, _| {}).await?;
             self.teacher = Some((base_url.to_string(), files));
         }
         let Some((_, files)) = self.teacher.as_ref() else {
