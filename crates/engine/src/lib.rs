@@ -22,6 +22,7 @@ pub mod distill;
 mod error;
 pub mod metrics;
 pub mod models;
+pub mod ops;
 pub mod quant;
 pub mod tokenize;
 

@@ -84,3 +84,21 @@ fn wasm_errors_are_values_not_panics() {
         Err(engine::Error::EmptyInput)
     ));
 }
+
+/// The simd128 slice paths (four lanes at a time) give the scalar formula's bits.
+#[wasm_bindgen_test]
+fn wasm_vector_gelu_and_exp_equal_the_scalar_bits() {
+    let x: Vec<f32> = (-4_003..4_000).map(|i| i as f32 / 97.0).collect();
+    let mut g = x.clone();
+    engine::ops::gelu_in_place(&mut g);
+    let mut e = x.clone();
+    engine::ops::exp_shifted_in_place(&mut e, 3.0);
+    for (i, &v) in x.iter().enumerate() {
+        assert_eq!(g[i].to_bits(), engine::ops::gelu(v).to_bits(), "gelu({v})");
+        assert_eq!(
+            e[i].to_bits(),
+            engine::ops::exp(v - 3.0).to_bits(),
+            "exp({v} - 3)"
+        );
+    }
+}

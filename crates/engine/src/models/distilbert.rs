@@ -18,6 +18,7 @@ use candle_nn::{LayerNorm, Module};
 use crate::checkpoint::{Path, Weights};
 use crate::config::{Activation, Config};
 use crate::error::CandleContext;
+use crate::ops;
 use crate::quant::{Linear, Scheme};
 use crate::{Error, Result};
 
@@ -107,26 +108,18 @@ impl MultiHeadSelfAttention {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (b, s, _) = x.dims3().during("attention: input")?;
-        let heads = |t: Tensor| {
-            t.reshape((b, s, self.n_heads, self.head_dim))
-                .and_then(|t| t.transpose(1, 2))
-                .and_then(|t| t.contiguous())
-                .during("attention: split heads")
+        let (b, s, width) = x.dims3().during("attention: input")?;
+        let rows = |t: Tensor| {
+            t.flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .during("attention: rows")
         };
-        let q = heads(self.q_lin.forward(x)?)?;
-        let k = heads(self.k_lin.forward(x)?)?;
-        let v = heads(self.v_lin.forward(x)?)?;
-        // Hugging Face scales q before the product, not the scores after it.
-        let q = (q / (self.head_dim as f64).sqrt()).during("attention: scale")?;
-        let kt = k.t().and_then(|t| t.contiguous()).during("attention: kᵀ")?;
-        let scores = q.matmul(&kt).during("attention: scores")?;
-        let weights = candle_nn::ops::softmax_last_dim(&scores).during("attention: softmax")?;
-        let context = weights
-            .matmul(&v)
-            .and_then(|c| c.transpose(1, 2))
-            .and_then(|c| c.reshape((b, s, self.n_heads * self.head_dim)))
-            .during("attention: context")?;
+        let q = rows(self.q_lin.forward(x)?)?;
+        let k = rows(self.k_lin.forward(x)?)?;
+        let v = rows(self.v_lin.forward(x)?)?;
+        let context = ops::self_attention(&q, &k, &v, s, self.n_heads, self.head_dim);
+        let context =
+            Tensor::from_vec(context, (b, s, width), x.device()).during("attention: context")?;
         self.out_lin.forward(&context)
     }
 
@@ -159,7 +152,14 @@ impl Ffn {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let h = self.lin1.forward(x)?;
         let h = match self.activation {
-            Activation::Gelu => h.gelu_erf(),
+            Activation::Gelu => {
+                let mut values = h
+                    .flatten_all()
+                    .and_then(|t| t.to_vec1::<f32>())
+                    .during("ffn: activation")?;
+                ops::gelu_in_place(&mut values);
+                Tensor::from_vec(values, h.shape(), h.device())
+            }
             Activation::Relu => h.relu(),
         }
         .during("ffn: activation")?;

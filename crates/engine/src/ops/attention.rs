@@ -1,0 +1,145 @@
+//! Scaled dot-product self-attention over all heads of unpadded sequences, straight from
+//! the q/k/v Linear outputs (`[tokens, heads · head_dim]` rows) to the context rows in the
+//! same layout: no head-split copies, no transposes.
+//!
+//! Per head, the keys are first copied transposed (`[head_dim][tokens]`), so the scores of
+//! one query are a sum over `d` of `q[d] · kᵀ[d][..]`: long contiguous rows the compiler
+//! vectorises. The context of one query is `Σ_j p_j · v_j`, again row updates.
+
+use super::math::exp_shifted_in_place;
+
+/// `softmax(q·kᵀ / √head_dim) · v` for `batch` sequences of `tokens` rows each.
+///
+/// `q`, `k`, `v` hold `batch · tokens` rows of `heads · head_dim` values; so does the
+/// result. Like Hugging Face's DistilBERT, q is scaled before the product. No mask: every
+/// token sees every token of its own sequence.
+pub fn self_attention(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    tokens: usize,
+    heads: usize,
+    head_dim: usize,
+) -> Vec<f32> {
+    let width = heads * head_dim;
+    let seq_len = tokens * width;
+    assert!(
+        q.len() == k.len() && k.len() == v.len() && seq_len > 0 && q.len().is_multiple_of(seq_len),
+        "attention: q, k, v must be whole sequences of {tokens} × {width}"
+    );
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    let mut out = vec![0f32; q.len()];
+    let mut kt = vec![0f32; head_dim * tokens];
+    let mut scores = vec![0f32; tokens];
+    for (((q, k), v), out) in q
+        .chunks_exact(seq_len)
+        .zip(k.chunks_exact(seq_len))
+        .zip(v.chunks_exact(seq_len))
+        .zip(out.chunks_exact_mut(seq_len))
+    {
+        for h in 0..heads {
+            let cols = h * head_dim..(h + 1) * head_dim;
+            for (j, key) in k.chunks_exact(width).enumerate() {
+                for (d, &x) in key[cols.clone()].iter().enumerate() {
+                    kt[d * tokens + j] = x;
+                }
+            }
+            for (query, context) in q.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                scores.fill(0.0);
+                for (&qd, kd) in query[cols.clone()].iter().zip(kt.chunks_exact(tokens)) {
+                    let qd = qd * scale;
+                    for (s, &x) in scores.iter_mut().zip(kd) {
+                        *s += qd * x;
+                    }
+                }
+                softmax_in_place(&mut scores);
+                let context = &mut context[cols.clone()];
+                for (&p, value) in scores.iter().zip(v.chunks_exact(width)) {
+                    for (c, &x) in context.iter_mut().zip(&value[cols.clone()]) {
+                        *c += p * x;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `x ← exp(x − max) / Σ exp(x − max)`.
+fn softmax_in_place(x: &mut [f32]) {
+    let max = x
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    exp_shifted_in_place(x, max);
+    let inv = 1.0 / x.iter().sum::<f32>();
+    for v in x.iter_mut() {
+        *v *= inv;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::*;
+
+    /// The same attention from candle's tensor ops, the way the model computed it before.
+    fn reference(q: &[f32], k: &[f32], v: &[f32], shape: (usize, usize, usize, usize)) -> Vec<f32> {
+        let (b, s, h, d) = shape;
+        let t = |x: &[f32]| {
+            Tensor::from_slice(x, (b, s, h, d), &Device::Cpu)
+                .and_then(|t| t.transpose(1, 2))
+                .and_then(|t| t.contiguous())
+                .expect("tensor")
+        };
+        let (q, k, v) = (t(q), t(k), t(v));
+        let q = (q / (d as f64).sqrt()).expect("scale");
+        let scores = q
+            .matmul(&k.t().and_then(|t| t.contiguous()).expect("kt"))
+            .expect("scores");
+        let w = candle_nn::ops::softmax_last_dim(&scores).expect("softmax");
+        w.matmul(&v)
+            .and_then(|c| c.transpose(1, 2))
+            .and_then(|c| c.flatten_all())
+            .and_then(|c| c.to_vec1::<f32>())
+            .expect("context")
+    }
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1u32 << 24) as f32 * 6.0 - 3.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_candle_tensor_attention() {
+        for shape in [(1, 1, 1, 4), (1, 7, 2, 8), (1, 64, 8, 32), (3, 5, 12, 32)] {
+            let (b, s, h, d) = shape;
+            let n = b * s * h * d;
+            let (q, k, v) = (values(n, 1), values(n, 2), values(n, 3));
+            let got = self_attention(&q, &k, &v, s, h, d);
+            let want = reference(&q, &k, &v, shape);
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            // Values are O(1); the sums run in a different order than candle's.
+            assert!(worst < 5e-6, "{shape:?}: worst |diff| {worst:e}");
+        }
+    }
+
+    #[test]
+    fn rows_of_weights_sum_to_one() {
+        let mut x = values(64, 9);
+        x[3] = 80.0;
+        softmax_in_place(&mut x);
+        let sum: f32 = x.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6, "{sum}");
+        assert!(x[3] > 0.999);
+    }
+}
