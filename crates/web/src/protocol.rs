@@ -47,6 +47,13 @@ pub enum RequestBody {
         /// The learner's sentence, as typed.
         text: String,
     },
+    /// Time the f32 and the int8 forward on `text` (a few hundred ms of repeated runs).
+    /// Sent after `Classify`, so the logits show before the timing loop starts.
+    /// Answered by [`ResponseBody::ForwardsTimed`].
+    TimeForwards {
+        /// The sentence just classified.
+        text: String,
+    },
     /// Run f32 and each of `schemes` on `text`. Answered by [`ResponseBody::SchemesCompared`].
     CompareSchemes {
         /// The sentence.
@@ -169,6 +176,8 @@ pub enum ResponseBody {
     ModelReady(ModelReady),
     /// Both forwards of one text (final answer to `Classify`).
     Classified(Classified),
+    /// Both forwards timed (final answer to `TimeForwards`).
+    ForwardsTimed(ForwardTimes),
     /// Every chosen scheme on one text (final answer to `CompareSchemes`).
     SchemesCompared(SchemeTable),
     /// Error per layer (final answer to `LayerSensitivity`).
@@ -239,17 +248,22 @@ pub struct ModelReady {
     pub quantize_ms: f64,
 }
 
-/// The comparison of one text, with the worker's timings.
+/// The comparison of one text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Classified {
     /// The engine's f32-vs-quantized comparison: logits, probabilities, labels, metrics, sizes.
     pub comparison: Comparison,
     /// Tokens the text had before truncation (incl. `[CLS]`/`[SEP]`).
     pub original_tokens: usize,
-    /// Forward time of the f32 model, measured in the worker.
-    pub f32_time: ForwardTime,
-    /// Forward time of the quantized model.
-    pub quantized_time: ForwardTime,
+}
+
+/// Both models' forward times on one text, measured in the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForwardTimes {
+    /// The f32 model.
+    pub f32: ForwardTime,
+    /// The quantized model.
+    pub quantized: ForwardTime,
 }
 
 /// How long one forward takes, as measured in the worker with `performance.now()`.

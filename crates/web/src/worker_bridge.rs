@@ -24,8 +24,8 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::Scheme;
 use crate::protocol::{
-    Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
-    TrainReady, UNSOLICITED,
+    Classified, ForwardTimes, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody,
+    TrainProgress, TrainReady, UNSOLICITED,
 };
 
 /// The loader script Trunk writes for the worker binary, relative to the document base.
@@ -151,6 +151,14 @@ pub async fn load_model(
 pub async fn classify(text: String) -> Result<Classified, String> {
     match call(RequestBody::Classify { text }, None).await? {
         ResponseBody::Classified(classified) => Ok(classified),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Times the f32 and the quantized forward on `text`.
+pub async fn time_forwards(text: String) -> Result<ForwardTimes, String> {
+    match call(RequestBody::TimeForwards { text }, None).await? {
+        ResponseBody::ForwardsTimed(times) => Ok(times),
         other => Err(unexpected(&other)),
     }
 }

@@ -100,6 +100,20 @@ impl<'s> Lab<'s> {
             })
     }
 
+    /// Waits until the shown result has its forward times (`lab-results data-timed`):
+    /// the worker times both models after the logits are on screen.
+    pub fn wait_timed(&self) -> Result<()> {
+        let results = testid("lab-results");
+        self.browser.wait_for(
+            "the forward times (lab-results data-timed)",
+            RUN_TIMEOUT,
+            |s| {
+                let timed = s.find(&results)?.attr("data-timed")?;
+                Ok((timed.as_deref() == Some("true")).then_some(()))
+            },
+        )
+    }
+
     /// The element with `data-testid=id`; an error if absent.
     pub fn element(&self, id: &str) -> Result<crate::Element<'s>> {
         self.browser.find(&testid(id))

@@ -173,6 +173,7 @@ fn check_run(lab: &Lab, text: &str, native: &(Classifier, Classifier)) -> Result
         "int8 model ({size_int8} B) is not smaller than f32 ({size_f32} B)"
     );
 
+    lab.wait_timed()?;
     for id in ["time-f32", "time-int8"] {
         let ms = lab.number(id, "data-ms")?;
         ensure!(

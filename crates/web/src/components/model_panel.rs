@@ -20,8 +20,9 @@ pub fn ModelPanel(
     prediction: Prediction,
     /// The model's stored size.
     size: ModelSize,
-    /// Median forward time, ms.
-    ms: f64,
+    /// Median forward time in ms, once measured.
+    #[prop(into)]
+    ms: Signal<Option<f64>>,
     /// Shared bar scale (largest |logit| of both models).
     scale: f32,
 ) -> impl IntoView {
@@ -60,8 +61,11 @@ pub fn ModelPanel(
                 </div>
                 <div>
                     <dt>"Forward time"</dt>
-                    <dd data-testid=format!("time-{suffix}") data-ms=format!("{ms:?}")>
-                        {format::ms(ms)}
+                    <dd
+                        data-testid=format!("time-{suffix}")
+                        data-ms=move || ms.get().map(|v| format!("{v:?}"))
+                    >
+                        {move || ms.get().map_or_else(|| "timing…".to_string(), format::ms)}
                     </dd>
                 </div>
             </dl>

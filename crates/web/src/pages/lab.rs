@@ -19,6 +19,7 @@ use crate::lab_url::{self, ModelChoice};
 use crate::pages::lab_panels::{
     BatchPanel, HubPanel, LabCtx, LayersPanel, SchemesPanel, TeacherPanel, UploadPanel,
 };
+use crate::protocol::ForwardTimes;
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
 /// The lab page.
@@ -37,6 +38,9 @@ pub fn Lab() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<ResultView>);
     let runs = RwSignal::new(0u32);
+    // Forward times of a run, tagged with its number so a late answer never lands on a
+    // newer result.
+    let times = RwSignal::new(None::<(u32, ForwardTimes)>);
     let ctx = LabCtx {
         text,
         schemes: RwSignal::new(lab_url::parse_schemes(
@@ -137,14 +141,23 @@ pub fn Lab() -> impl IntoView {
         spawn_local(async move {
             match worker_bridge::classify(sentence.clone()).await {
                 Ok(classified) => {
-                    result.try_set(Some(ResultView::new(sentence, &labels, classified)));
-                    runs.try_update(|n| *n += 1);
+                    result.try_set(Some(ResultView::new(sentence.clone(), &labels, classified)));
+                    let run = runs.try_update(|n| {
+                        *n += 1;
+                        *n
+                    });
+                    running.try_set(false);
+                    // The logits are on screen; the timing loop runs after them.
+                    if let (Some(run), Ok(t)) = (run, worker_bridge::time_forwards(sentence).await)
+                    {
+                        times.try_set(Some((run, t)));
+                    }
                 }
                 Err(message) => {
                     error.try_set(Some(message));
+                    running.try_set(false);
                 }
             }
-            running.try_set(false);
         });
     };
     let run_on_key = run.clone();
@@ -230,7 +243,17 @@ pub fn Lab() -> impl IntoView {
             })}
         </section>
 
-        {move || result.get().map(|view| view! { <Results view=view run=runs.get()/> })}
+        {move || {
+            result
+                .get()
+                .map(|view| {
+                    let run = runs.get();
+                    let timed = Signal::derive(move || {
+                        times.get().and_then(|(r, t)| (r == run).then_some(t))
+                    });
+                    view! { <Results view=view run=run times=timed/> }
+                })
+        }}
 
         <SchemesPanel ctx=ctx/>
         <BatchPanel ctx=ctx/>
@@ -256,15 +279,23 @@ fn Results(
     view: ResultView,
     /// Finished runs so far (`data-run`).
     run: u32,
+    /// This run's forward times, once the worker has measured them.
+    times: Signal<Option<ForwardTimes>>,
 ) -> impl IntoView {
     let c = view.classified.comparison.clone();
     let agree = view.labels_agree();
     let truncation = view.truncation_note();
     let labels: Vec<String> = view.rows.iter().map(|r| r.label.clone()).collect();
     let quantized_title = "int8 (quantized)";
-    let (f32_time, quantized_time) = (view.classified.f32_time, view.classified.quantized_time);
+    let f32_ms = Signal::derive(move || times.get().map(|t| t.f32.ms));
+    let quantized_ms = Signal::derive(move || times.get().map(|t| t.quantized.ms));
     view! {
-        <section class="results" data-testid="lab-results" data-run=run.to_string()>
+        <section
+            class="results"
+            data-testid="lab-results"
+            data-run=run.to_string()
+            data-timed=move || times.get().is_some().to_string()
+        >
             <h2>"Results"</h2>
             <p class="muted">"For “" {echo(&view.text)} "”"</p>
             {truncation.map(|note| view! {
@@ -296,17 +327,28 @@ fn Results(
                         format::ratio(c.f32_size.linear_bytes, c.quantized_size.linear_bytes),
                     )
                 />
-                <MetricCard
-                    title="Speed of int8"
-                    value=format::speed(f32_time.ms, quantized_time.ms)
-                    detail=format!(
-                        "{} vs {} per forward (median of {} × {})",
-                        format::ms(f32_time.ms),
-                        format::ms(quantized_time.ms),
-                        f32_time.samples,
-                        f32_time.forwards_per_sample,
-                    )
-                />
+                {move || match times.get() {
+                    Some(t) => view! {
+                        <MetricCard
+                            title="Speed of int8"
+                            value=format::speed(t.f32.ms, t.quantized.ms)
+                            detail=format!(
+                                "{} vs {} per forward (median of {} × {})",
+                                format::ms(t.f32.ms),
+                                format::ms(t.quantized.ms),
+                                t.f32.samples,
+                                t.f32.forwards_per_sample,
+                            )
+                        />
+                    },
+                    None => view! {
+                        <MetricCard
+                            title="Speed of int8"
+                            value="timing…".to_string()
+                            detail="the logits are ready; now each model runs again and again to time it".to_string()
+                        />
+                    },
+                }}
                 <MetricCard
                     title="Labels"
                     value=(if agree { "agree" } else { "differ" }).to_string()
@@ -327,7 +369,7 @@ fn Results(
                     labels=labels.clone()
                     prediction=c.f32.clone()
                     size=c.f32_size
-                    ms=f32_time.ms
+                    ms=f32_ms
                     scale=view.scale
                 />
                 <ModelPanel
@@ -336,7 +378,7 @@ fn Results(
                     labels=labels
                     prediction=c.quantized.clone()
                     size=c.quantized_size
-                    ms=quantized_time.ms
+                    ms=quantized_ms
                     scale=view.scale
                 />
             </div>

@@ -112,6 +112,13 @@ async fn handle(request: Request) -> ResponseBody {
                 Err(e) => failed(e.to_string()),
             },
         }),
+        RequestBody::TimeForwards { text } => MODEL.with(|m| match m.borrow().as_ref() {
+            None => failed("no model is loaded yet".to_string()),
+            Some(loaded) => match loaded.time_forwards(&text) {
+                Ok(times) => ResponseBody::ForwardsTimed(times),
+                Err(e) => failed(e.to_string()),
+            },
+        }),
         RequestBody::TrainStart { base_url, config } => {
             // Requests are handled one at a time, so nothing else borrows it meanwhile;
             // the run is taken out across the await and put back after.

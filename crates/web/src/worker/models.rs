@@ -2,7 +2,7 @@
 //! quantized once at load; and the timed comparison of one text.
 
 use crate::engine::{self, Classifier, ModelFiles, Scheme};
-use crate::protocol::{Classified, ModelCard, ModelReady};
+use crate::protocol::{Classified, ForwardTimes, ModelCard, ModelReady};
 
 use super::fetch;
 use super::timing::{self, now_ms};
@@ -73,20 +73,20 @@ impl Loaded {
         &self.f32
     }
 
-    /// Compares both models on `text` (the engine's numbers, as the CLI prints them)
-    /// and times each forward on the same encoding.
+    /// Compares both models on `text` (the engine's numbers, as the CLI prints them).
     pub fn classify(&self, text: &str) -> engine::Result<Classified> {
-        let comparison = engine::compare(&self.f32, &self.quantized, text)?;
-        let encoding = self.f32.encode(text)?;
-        // `compare` just ran both models once, so these runs are warm.
-        let f32_time = timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?;
-        let quantized_time =
-            timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?;
         Ok(Classified {
-            comparison,
-            original_tokens: encoding.original_len,
-            f32_time,
-            quantized_time,
+            comparison: engine::compare(&self.f32, &self.quantized, text)?,
+            original_tokens: self.f32.encode(text)?.original_len,
+        })
+    }
+
+    /// Times each model's forward on `text` (after `classify`, so the code is warm).
+    pub fn time_forwards(&self, text: &str) -> engine::Result<ForwardTimes> {
+        let encoding = self.f32.encode(text)?;
+        Ok(ForwardTimes {
+            f32: timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?,
+            quantized: timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?,
         })
     }
 }
