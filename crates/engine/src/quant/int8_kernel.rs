@@ -3,8 +3,9 @@
 //!
 //! Both operands are i16 (activations are 0..=255, weights -128..=127), so every product
 //! and every pairwise sum of `madd`/`dot_i16x8` fits in i32 exactly and the result is the
-//! same bit for bit on every path: AVX2 natively (detected at run time), simd128 in the
-//! browser, and a plain loop elsewhere.
+//! same bit for bit on every path: AVX512-VNNI natively when the CPU has it (u8 × i8, in
+//! `int8_vnni`), else AVX2 (both detected at run time), simd128 in the browser, and a
+//! plain loop elsewhere.
 //!
 //! Layout, chosen so the inner loop only streams memory it fully uses:
 //! - weights are packed once, when quantizing, into panels of [`NR`] output rows; inside a
@@ -27,10 +28,13 @@ pub const MR: usize = 2;
 /// Inputs per interleaved chunk: one AVX2 vector, two simd128 vectors of i16.
 pub const KC: usize = 16;
 
-/// `n × k` int8 weights widened to i16 and packed into panels (see the module doc).
+/// `n × k` int8 weights widened to i16 and packed into panels (see the module doc), or,
+/// on a CPU with AVX512-VNNI, kept as i8 in that kernel's panels (`int8_vnni`).
 #[derive(Clone, Debug)]
 pub struct PackedWeights {
     data: Vec<i16>,
+    #[cfg(target_arch = "x86_64")]
+    vnni: Option<Vec<i8>>,
     n: usize,
     k: usize,
 }
@@ -39,6 +43,21 @@ impl PackedWeights {
     /// Packs row-major `n × k` weights.
     pub fn pack(w: &[i8], n: usize, k: usize) -> Self {
         assert_eq!(w.len(), n * k, "weight shape");
+        let kp = padded_width(k);
+        #[cfg(target_arch = "x86_64")]
+        if super::int8_vnni::available() {
+            return Self {
+                data: Vec::new(),
+                vnni: Some(super::int8_vnni::pack(w, n, k, kp)),
+                n,
+                k,
+            };
+        }
+        Self::pack_i16(w, n, k)
+    }
+
+    /// The i16 panels, whatever the CPU.
+    fn pack_i16(w: &[i8], n: usize, k: usize) -> Self {
         let kp = padded_width(k);
         let panels = n.div_ceil(NR);
         let mut data = vec![0i16; panels * NR * kp];
@@ -50,7 +69,13 @@ impl PackedWeights {
                 data[base + chunk * NR * KC + lane * KC + within] = i16::from(v);
             }
         }
-        Self { data, n, k }
+        Self {
+            data,
+            #[cfg(target_arch = "x86_64")]
+            vnni: None,
+            n,
+            k,
+        }
     }
 
     fn panel(&self, p: usize) -> &[i16] {
@@ -95,6 +120,15 @@ pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
     assert_eq!(x.k, w.k, "input width");
     let (m, n) = (x.m, w.n);
     let mut out = vec![0i32; m * n];
+    #[cfg(target_arch = "x86_64")]
+    if let Some(panels) = &w.vnni {
+        let kp = padded_width(x.k);
+        // The quantized activations are 0..=255: as u8 they are the kernel's operand.
+        let bytes: Vec<u8> = x.data[..m * kp].iter().map(|&v| v as u8).collect();
+        // SAFETY: `vnni` is only packed when the CPU has the instructions.
+        unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, n, &mut out) };
+        return out;
+    }
     for p in 0..n.div_ceil(NR) {
         let panel = w.panel(p);
         let cols = NR.min(n - p * NR);
@@ -431,6 +465,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn vnni_and_i16_panels_give_the_same_sums() {
+        #[cfg(target_arch = "x86_64")]
+        if super::super::int8_vnni::available() {
+            let (m, n, k) = (37, 70, 300);
+            let x = activations(&values(m * k, 3, 0, 255), k);
+            let w: Vec<i8> = values(n * k, 4, -128, 127)
+                .iter()
+                .map(|&v| v as i8)
+                .collect();
+            let vnni = PackedWeights::pack(&w, n, k);
+            assert!(vnni.vnni.is_some(), "pack chooses VNNI on this CPU");
+            assert_eq!(
+                matmul(&x, &vnni),
+                matmul(&x, &PackedWeights::pack_i16(&w, n, k))
+            );
+            return;
+        }
+        eprintln!("no AVX512-VNNI here: the i16 path is the only one");
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod f16;
 pub mod ggml;
 pub mod int8;
 mod int8_kernel;
+#[cfg(target_arch = "x86_64")]
+mod int8_vnni;
 
 use std::fmt;
 use std::str::FromStr;
