@@ -2,29 +2,13 @@
 //! refused with a reason), broken model folders exit 1 with one line on stderr, and
 //! nothing ever panics.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn squeeze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squeeze"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("squeeze runs")
-}
-
-fn tiny() -> PathBuf {
-    root().join("tests/fixtures/tiny")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{root, squeeze, stderr, tiny};
 
 /// Exit code 1, one line on stderr starting `squeeze: ` and containing `needle`, no panic.
 fn assert_one_line_error(o: &Output, needle: &str) {

@@ -1,26 +1,11 @@
 //! The `squeeze` binary as a user runs it: real model folders, real exit codes.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn squeeze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squeeze"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("squeeze runs")
-}
+use common::{root, squeeze, stderr};
 
 fn tiny() -> String {
-    root().join("tests/fixtures/tiny").display().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::tiny().display().to_string()
 }
 
 #[test]

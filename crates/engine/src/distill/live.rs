@@ -202,18 +202,6 @@ pub struct Trainer {
     device: Device,
 }
 
-fn teacher_shape(config: &Config) -> Shape {
-    Shape {
-        vocab: config.vocab_size,
-        dim: config.dim,
-        layers: config.n_layers,
-        heads: config.n_heads,
-        hidden: config.hidden_dim,
-        positions: config.max_position_embeddings,
-        labels: LABELS.len(),
-    }
-}
-
 /// Encodes `rows` with `teacher`'s tokenizer, dropping empty and over-long sentences.
 fn encode(teacher: &Classifier, rows: &[Labelled]) -> Result<Vec<Vec<u32>>> {
     let mut out = Vec::new();
@@ -238,7 +226,7 @@ impl Trainer {
         let device = Device::Cpu;
         let teacher = Classifier::load(files)?;
         let tconfig = Config::from_json(&files.config)?;
-        let tshape = teacher_shape(&tconfig);
+        let tshape = Shape::of(&tconfig, LABELS.len());
         if teacher.labels().len() != LABELS.len() {
             return Err(Error::Data(format!(
                 "the teacher has {} classes; live training needs {}",

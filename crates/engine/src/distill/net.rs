@@ -34,6 +34,19 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The shape a checkpoint's `config` describes, with a head of `labels` classes.
+    pub fn of(config: &crate::Config, labels: usize) -> Self {
+        Shape {
+            vocab: config.vocab_size,
+            dim: config.dim,
+            layers: config.n_layers,
+            heads: config.n_heads,
+            hidden: config.hidden_dim,
+            positions: config.max_position_embeddings,
+            labels,
+        }
+    }
+
     /// Every tensor of the model with its DistilBERT name (no `distilbert.` prefix) and shape.
     pub fn tensors(&self) -> Vec<(String, Vec<usize>)> {
         let (d, h) = (self.dim, self.hidden);

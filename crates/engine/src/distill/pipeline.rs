@@ -289,15 +289,7 @@ pub fn fine_tune_teacher(
     let device = Device::Cpu;
     let config = Config::from_json(&src.teacher_config)?;
     let weights = Weights::from_safetensors(&src.teacher_weights, &config)?;
-    let shape = Shape {
-        vocab: config.vocab_size,
-        dim: config.dim,
-        layers: config.n_layers,
-        heads: config.n_heads,
-        hidden: config.hidden_dim,
-        positions: config.max_position_embeddings,
-        labels: LABELS.len(),
-    };
+    let shape = Shape::of(&config, LABELS.len());
     let mut rng = Rng::new(recipe.seed);
     // Hugging Face initialises a new head with N(0, 0.02) weights and zero biases.
     let mut net = Net::from_tensors(shape, config.layer_norm_eps, |name, dims| {
@@ -466,15 +458,7 @@ impl Teacher {
     pub fn load(files: &ModelBytes) -> Result<Self> {
         let config = Config::from_json(&files.config)?;
         let weights = Weights::from_safetensors(&files.weights, &config)?;
-        let shape = Shape {
-            vocab: config.vocab_size,
-            dim: config.dim,
-            layers: config.n_layers,
-            heads: config.n_heads,
-            hidden: config.hidden_dim,
-            positions: config.max_position_embeddings,
-            labels: LABELS.len(),
-        };
+        let shape = Shape::of(&config, LABELS.len());
         let mut net = Net::from_weights(&weights, shape, config.layer_norm_eps)?;
         net.set_trainable(|_| false);
         Ok(Self {
