@@ -61,7 +61,7 @@ impl Site {
                 dist.display()
             )));
         }
-        let server = StaticServer::start_with(&dist, mounts)
+        let server = StaticServer::start_with(&dist, mounts, site_headers()?)
             .map_err(|e| Error(format!("cannot serve {}: {e}", dist.display())))?;
         let browser = Session::start()?;
         Ok(Some(Site {
@@ -99,6 +99,34 @@ pub fn dist_or_skip(test: &str) -> Option<PathBuf> {
         );
     }
     dist.map(PathBuf::from)
+}
+
+/// The headers every file of the site is served with: Trunk.toml's `[serve.headers]`,
+/// which `trunk serve` sends too (the Content-Security-Policy of the worker's script).
+pub fn site_headers() -> Result<Vec<(String, String)>> {
+    let path = repo_root().join("Trunk.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| Error(format!("{}: {e}", path.display())))?;
+    let Some(headers) = doc
+        .get("serve")
+        .and_then(|s| s.get("headers"))
+        .and_then(|h| h.as_table())
+    else {
+        return Ok(Vec::new());
+    };
+    headers
+        .iter()
+        .map(|(name, value)| match value.as_str() {
+            Some(v) => Ok((name.clone(), v.to_string())),
+            None => Err(Error(format!(
+                "{}: [serve.headers] {name} is not a string",
+                path.display()
+            ))),
+        })
+        .collect()
 }
 
 /// The repository root (two levels above this crate).

@@ -9,6 +9,8 @@
 //!
 //! A test may mount another folder under a path prefix (a fake Hugging Face Hub at
 //! `/fake-hub/`, say: no index fallback there) and read which paths were asked for.
+//! Every response carries the site's own headers (`Site` passes Trunk.toml's
+//! `[serve.headers]`, as `trunk serve` sends them).
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Write};
@@ -33,14 +35,15 @@ pub struct StaticServer {
 impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a port the OS picks.
     pub fn start(root: impl Into<PathBuf>) -> io::Result<StaticServer> {
-        StaticServer::start_with(root, Vec::new())
+        StaticServer::start_with(root, Vec::new(), Vec::new())
     }
 
     /// Serves `root`, and each `(prefix, dir)` of `mounts` under `prefix` (which starts
-    /// and ends with `/`).
+    /// and ends with `/`); every response also carries each `(name, value)` of `headers`.
     pub fn start_with(
         root: impl Into<PathBuf>,
         mounts: Vec<(String, PathBuf)>,
+        headers: Vec<(String, String)>,
     ) -> io::Result<StaticServer> {
         let root: PathBuf = root.into();
         if !root.is_dir() {
@@ -56,6 +59,7 @@ impl StaticServer {
         let shared = Arc::new(Shared {
             root,
             mounts,
+            headers,
             log: Mutex::new(Vec::new()),
         });
         let root = Arc::clone(&shared);
@@ -121,6 +125,7 @@ impl Drop for StaticServer {
 struct Shared {
     root: PathBuf,
     mounts: Vec<(String, PathBuf)>,
+    headers: Vec<(String, String)>,
     log: Mutex<Vec<String>>,
 }
 
@@ -145,7 +150,14 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         head.extend_from_slice(&line);
         if head.len() > MAX_HEAD_BYTES {
-            return respond(stream, 431, "text/plain", b"request head too large", true);
+            return respond(
+                stream,
+                431,
+                "text/plain",
+                b"request head too large",
+                true,
+                &[],
+            );
         }
     }
     let head = String::from_utf8_lossy(&head);
@@ -154,7 +166,7 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let with_body = match method {
         "GET" => true,
         "HEAD" => false,
-        _ => return respond(stream, 405, "text/plain", b"method not allowed", true),
+        _ => return respond(stream, 405, "text/plain", b"method not allowed", true, &[]),
     };
     if let Ok(mut log) = shared.log.lock() {
         log.push(target.to_string());
@@ -176,11 +188,18 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     };
     match resolved {
         Resolved::File(path) => match fs::read(&path) {
-            Ok(bytes) => respond(stream, 200, mime_type(&path), &bytes, with_body),
-            Err(_) => respond(stream, 404, "text/plain", b"not found", with_body),
+            Ok(bytes) => respond(
+                stream,
+                200,
+                mime_type(&path),
+                &bytes,
+                with_body,
+                &shared.headers,
+            ),
+            Err(_) => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
         },
-        Resolved::NotFound => respond(stream, 404, "text/plain", b"not found", with_body),
-        Resolved::Forbidden => respond(stream, 403, "text/plain", b"forbidden", with_body),
+        Resolved::NotFound => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
+        Resolved::Forbidden => respond(stream, 403, "text/plain", b"forbidden", with_body, &[]),
     }
 }
 
@@ -190,6 +209,7 @@ fn respond(
     content_type: &str,
     body: &[u8],
     with_body: bool,
+    extra: &[(String, String)],
 ) -> io::Result<()> {
     let reason = match status {
         200 => "OK",
@@ -199,9 +219,13 @@ fn respond(
         _ => "Request Header Fields Too Large",
     };
     // no-store: every test run must see the dist it was given, never a cached one.
+    let extra: String = extra
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+         Cache-Control: no-store\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;
@@ -317,6 +341,11 @@ mod tests {
     }
 
     fn get(server: &StaticServer, path: &str) -> (u16, String, Vec<u8>) {
+        get_header(server, path, "content-type")
+    }
+
+    /// Status, the value of header `name` (empty when absent) and the body.
+    fn get_header(server: &StaticServer, path: &str, name: &str) -> (u16, String, Vec<u8>) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
@@ -326,7 +355,7 @@ mod tests {
         let status = resp.status().as_u16();
         let ctype = resp
             .headers()
-            .get("content-type")
+            .get(name)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
         let body = resp.body_mut().read_to_vec().unwrap();
@@ -406,8 +435,17 @@ mod tests {
         let server = StaticServer::start_with(
             dir.path(),
             vec![("/fake-hub/".to_string(), hub.path().to_path_buf())],
+            vec![("X-Site-Policy".to_string(), "yes".to_string())],
         )
         .unwrap();
+        // The site's headers come with every file, the index fallback included.
+        for path in ["/app.js", "/lab", "/fake-hub/m/resolve/main/config.json"] {
+            assert_eq!(
+                get_header(&server, path, "x-site-policy").1,
+                "yes",
+                "{path}"
+            );
+        }
         let (status, _, body) = get(&server, "/fake-hub/m/resolve/main/config.json");
         assert_eq!((status, body.as_slice()), (200, b"{}".as_slice()));
         // No index fallback under a mount, and no escape from it.
@@ -419,8 +457,8 @@ mod tests {
         assert_eq!(get(&server, "/fake-hub/../app.js").0, 403);
         assert_eq!(get(&server, "/app.js").0, 200);
         let log = server.requests();
-        assert_eq!(log.len(), 5, "{log:?}");
-        assert_eq!(log[0], "/fake-hub/m/resolve/main/config.json");
+        assert_eq!(log.len(), 8, "{log:?}");
+        assert_eq!(log[3], "/fake-hub/m/resolve/main/config.json");
     }
 
     #[test]
