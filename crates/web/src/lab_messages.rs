@@ -103,6 +103,8 @@ pub struct SchemeRow {
     pub layers_total: usize,
     /// Linear layers that stayed f32, with the reason.
     pub stays_f32: Vec<StaysF32>,
+    /// True when this answer quantized the weights (false: a cached copy, or f32).
+    pub quantized_now: bool,
 }
 
 /// Every chosen scheme on one text (answer to `CompareSchemes`).

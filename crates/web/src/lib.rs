@@ -6,6 +6,7 @@
 //! through [`worker_bridge`] and renders the replies. Logic worth testing
 //! ([`format`], [`lab_state`]) is plain Rust with native tests.
 
+pub mod address;
 pub mod app;
 pub mod components;
 pub mod course;

@@ -1,9 +1,12 @@
 //! The page's own defences: a Content-Security-Policy that the working page does not
-//! trip, and a worker that is restarted (and the learner told) when it dies.
+//! trip and that keeps the page off the Hugging Face Hub (the Hub download runs in the
+//! worker, which the page's meta policy does not bind: measured here), and a worker
+//! that is restarted (and the learner told) when it dies.
 
 use anyhow::{ensure, Context, Result};
 use e2e::lab::{testid, Lab};
-use e2e::{Site, RUN_TIMEOUT};
+use e2e::{repo_root, Site, TempDir, RUN_TIMEOUT};
+use serde_json::{json, Value};
 
 /// Console lines that report a CSP violation.
 fn csp_violations(log: &[String]) -> Vec<&String> {
@@ -94,5 +97,152 @@ fn a_dead_worker_is_restarted_and_the_learner_told() -> Result<()> {
         !lab.values("logits-int8")?.is_empty(),
         "no int8 logits after the restart"
     );
+    Ok(())
+}
+
+/// Fetches `url` (`no-cors`: an opaque answer counts as reached) from the page and from
+/// a dedicated worker the page starts from `worker` (a same-origin URL, as the engine's
+/// worker is); returns `{page, worker}`, each `{reached, violation}` where `violation`
+/// is the CSP directive a `securitypolicyviolation` event named, or null.
+const PROBE: &str = r#"
+const [url, workerUrl] = arguments;
+return (async () => {
+const page = await new Promise((resolve) => {
+  let violation = null;
+  const seen = (e) => { if (e.blockedURI.startsWith(url.slice(0, 20))) violation = e.violatedDirective; };
+  document.addEventListener('securitypolicyviolation', seen);
+  fetch(url, { mode: 'no-cors' }).then(() => true, () => false).then((reached) =>
+    // The event is queued as a task: let it arrive before reading it.
+    setTimeout(() => { document.removeEventListener('securitypolicyviolation', seen);
+                       resolve({ reached, violation }); }, 200));
+});
+const w = new Worker(workerUrl);
+const worker = await new Promise((resolve) => {
+  w.onmessage = (m) => resolve(m.data);
+  w.onerror = (e) => resolve({ reached: false, violation: 'worker failed: ' + e.message });
+  w.postMessage(url);
+});
+w.terminate();
+return { page, worker };
+})();
+"#;
+
+/// The probe worker: same fetch, same event, answered with one message.
+const PROBE_WORKER: &str = r#"
+let violation = null;
+self.addEventListener('securitypolicyviolation', (e) => { violation = e.violatedDirective; });
+self.onmessage = async (m) => {
+  const reached = await fetch(m.data, { mode: 'no-cors' }).then(() => true, () => false);
+  setTimeout(() => postMessage({ reached, violation }), 200);
+};
+"#;
+
+#[test]
+fn the_page_policy_keeps_the_page_off_the_hub_and_the_hub_still_loads() -> Result<()> {
+    let hub = TempDir::new("e2e-csp-hub")?;
+    let id = "squeeze-test/tiny-sst2";
+    let folder = hub.path().join(id).join("resolve/main");
+    std::fs::create_dir_all(&folder)?;
+    for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(
+            repo_root().join("tests/fixtures/tiny").join(name),
+            folder.join(name),
+        )?;
+    }
+    let probe = TempDir::new("e2e-csp-probe")?;
+    std::fs::write(probe.path().join("probe.js"), PROBE_WORKER)?;
+    let Some(site) = Site::start_with(
+        "the_page_policy_keeps_the_page_off_the_hub_and_the_hub_still_loads",
+        vec![
+            ("/fake-hub/".to_string(), hub.path().to_path_buf()),
+            ("/probe/".to_string(), probe.path().to_path_buf()),
+        ],
+    )?
+    else {
+        return Ok(());
+    };
+    let lab = Lab::open(&site, "?hub=/fake-hub")?;
+
+    // Before any Hub request, the live policy lets the page connect to its own origin only.
+    let policy: Value = site.browser.execute(
+        "return document.querySelector('meta[http-equiv=Content-Security-Policy]').content;",
+        vec![],
+    )?;
+    let policy = policy
+        .as_str()
+        .context("no CSP meta tag in the live page")?;
+    let connect = policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("connect-src"))
+        .context("the CSP has no connect-src")?;
+    ensure!(
+        connect == "connect-src 'self'",
+        "the page may connect elsewhere: `{connect}`"
+    );
+    ensure!(
+        !policy.contains("huggingface") && !policy.contains("hf.co"),
+        "the page's policy names the Hub: {policy}"
+    );
+
+    // Enforced: the page is refused huggingface.co by the policy (a violation event, not
+    // just a network error), and refused another origin that is up and answering (the
+    // same server under `localhost`); a dedicated worker started from the page's origin
+    // reaches that origin: Chromium gives a URL-loaded worker the policy of its own
+    // response (none from a static host), not the page's meta tag.
+    let other = site.url("/index.html").replace("127.0.0.1", "localhost");
+    let worker_url = site.url("/probe/probe.js");
+    let hf: Value = site.browser.execute(
+        PROBE,
+        vec![
+            json!("https://huggingface.co/api/models"),
+            json!(worker_url),
+        ],
+    )?;
+    println!("huggingface.co: {hf}");
+    ensure!(
+        hf["page"] == json!({ "reached": false, "violation": "connect-src" }),
+        "the page was not refused huggingface.co by its policy: {hf}"
+    );
+    let probed: Value = site
+        .browser
+        .execute(PROBE, vec![json!(other), json!(worker_url)])?;
+    println!("{other}: {probed}");
+    ensure!(
+        probed["page"] == json!({ "reached": false, "violation": "connect-src" }),
+        "the page reached another origin: {probed}"
+    );
+    ensure!(
+        probed["worker"] == json!({ "reached": true, "violation": null }),
+        "a same-origin dedicated worker is bound by the page's policy: {probed}"
+    );
+
+    // The Hub path, which runs in the engine's worker, still works under the page's policy.
+    let input = lab.element("hub-id")?;
+    input.click()?;
+    input.select_all_and_delete()?;
+    input.send_keys(id)?;
+    lab.element("hub-load")?.click()?;
+    let status = site
+        .browser
+        .wait_for("the Hub model to load", RUN_TIMEOUT, |s| {
+            if let Some(e) = s.try_find(&testid("hub-error"))? {
+                return Ok(Some(Err(e.text()?)));
+            }
+            match s.try_find(&testid("hub-status"))? {
+                Some(e) => Ok(Some(Ok(e.text()?))),
+                None => Ok(None),
+            }
+        })?
+        .map_err(|e| anyhow::anyhow!("the Hub load failed: {e}"))?;
+    ensure!(status.contains(id), "hub status: {status}");
+    lab.run()?;
+    ensure!(!lab.has("lab-error")?, "the lab failed on the Hub model");
+    let log = site.browser.browser_log();
+    let bad: Vec<&String> = csp_violations(&log)
+        .into_iter()
+        .filter(|l| !l.contains("huggingface.co") && !l.contains("localhost"))
+        .collect();
+    ensure!(bad.is_empty(), "CSP violations on the Hub path: {bad:#?}");
     Ok(())
 }

@@ -8,9 +8,9 @@
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 
+use crate::address;
 use crate::components::metric_card::MetricCard;
 use crate::components::model_panel::ModelPanel;
 use crate::format;
@@ -88,39 +88,26 @@ pub fn Lab() -> impl IntoView {
         }
     });
 
-    let navigate = use_navigate();
     // The address bar follows the view: sentence (on each run), schemes and model.
-    let sync_url = {
-        let navigate = navigate.clone();
-        move || {
-            navigate(
-                &lab_url::href(
-                    &text.get_untracked(),
-                    &ctx.schemes.get_untracked(),
-                    ctx.model.get_untracked(),
-                    &ctx.hub_id.get_untracked(),
-                ),
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            )
-        }
+    // Not through the router: it would keep every URL (see crate::address).
+    let sync_url = move || {
+        address::replace(&lab_url::href(
+            &text.get_untracked(),
+            &ctx.schemes.get_untracked(),
+            ctx.model.get_untracked(),
+            &ctx.hub_id.get_untracked(),
+        ))
     };
-    {
-        let sync_url = sync_url.clone();
-        Effect::new(move |first: Option<()>| {
-            ctx.schemes.track();
-            ctx.model.track();
-            ctx.hub_id.track();
-            ctx.compare_gen.track();
-            // The first run only subscribes: the URL the learner opened stays as typed.
-            if first.is_some() {
-                sync_url();
-            }
-        });
-    }
+    Effect::new(move |first: Option<()>| {
+        ctx.schemes.track();
+        ctx.model.track();
+        ctx.hub_id.track();
+        ctx.compare_gen.track();
+        // The first run only subscribes: the URL the learner opened stays as typed.
+        if first.is_some() {
+            sync_url();
+        }
+    });
     let run = move || {
         if running.get_untracked() || !status.with_untracked(ModelStatus::is_ready) {
             return;
@@ -160,7 +147,6 @@ pub fn Lab() -> impl IntoView {
             }
         });
     };
-    let run_on_key = run.clone();
 
     view! {
         <section class="lab-intro">
@@ -220,7 +206,7 @@ pub fn Lab() -> impl IntoView {
                 on:keydown=move |ev: KeyboardEvent| {
                     if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                         ev.prevent_default();
-                        run_on_key();
+                        run();
                     }
                 }
             ></textarea>

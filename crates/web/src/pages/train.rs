@@ -8,9 +8,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 
+use crate::address;
 use crate::engine::distill::live::{LiveEval, DIM_RANGE, HEAD_DIM, LR_RANGE};
 use crate::engine::Scheme;
 use crate::format;
@@ -121,20 +121,13 @@ pub fn Train() -> impl IntoView {
     };
     let scheme = RwSignal::new(Scheme::Int8Dynamic);
     let evaluating = RwSignal::new(false);
-    let navigate = use_navigate();
 
     let start = move || {
         run.clear();
         run.phase.set(Phase::Preparing);
         let c = config.get_untracked();
-        navigate(
-            &train_href(&c),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        // Not through the router: it would keep every URL (see crate::address).
+        address::replace(&train_href(&c));
         let generation = run.generation.get_untracked();
         spawn_local(async move {
             let outcome = match worker_bridge::document_url(DEFAULT_MODEL_DIR) {

@@ -2,7 +2,9 @@
 //! sensitivity, weight histograms, held-out chunks and models from the learner's files.
 //!
 //! Quantized copies are cached per scheme for the loaded model, so ticking one more
-//! scheme or running the next batch chunk does not quantize again.
+//! scheme or running the next batch chunk does not quantize again. A comparison keeps
+//! only the schemes it asks for: unticking a scheme frees its copy, and ticking it
+//! again quantizes the weights afresh.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -42,8 +44,13 @@ fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
 
 /// The loaded model in `scheme`, quantized once per model.
 pub fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> {
+    cached_or_quantized(loaded, scheme).map(|(model, _)| model)
+}
+
+/// [`in_scheme`], and whether the weights were quantized for this call (not cached).
+fn cached_or_quantized(loaded: &Loaded, scheme: Scheme) -> Result<(Classifier, bool), String> {
     if scheme == Scheme::F32 {
-        return Ok(loaded.f32().clone());
+        return Ok((loaded.f32().clone(), false));
     }
     let source = &loaded.ready.base_url;
     if let Some(hit) = CACHE.with(|c| {
@@ -52,7 +59,7 @@ pub fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> 
             .then(|| c.1.get(&scheme).cloned())
             .flatten()
     }) {
-        return Ok(hit);
+        return Ok((hit, false));
     }
     let model = loaded.f32().quantize(scheme).map_err(|e| e.to_string())?;
     CACHE.with(|c| {
@@ -62,7 +69,12 @@ pub fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> 
         }
         c.1.insert(scheme, model.clone());
     });
-    Ok(model)
+    Ok((model, true))
+}
+
+/// Drops the cached copies of every scheme not in `schemes`.
+fn keep_only(schemes: &[Scheme]) {
+    CACHE.with(|c| c.borrow_mut().1.retain(|s, _| schemes.contains(s)));
 }
 
 /// f32 first, then `schemes` in table order, without repeats.
@@ -103,9 +115,10 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
     let enc = f32.encode(text).map_err(|e| e.to_string())?;
     let reference = f32.predict(&enc).map_err(|e| e.to_string())?;
     let f32_bytes = f32.size().total_bytes;
+    keep_only(schemes);
     let mut rows = Vec::new();
     for scheme in with_f32(schemes) {
-        let model = in_scheme(loaded, scheme)?;
+        let (model, quantized_now) = cached_or_quantized(loaded, scheme)?;
         let prediction = model.predict(&enc).map_err(|e| e.to_string())?;
         let time = timing::time_forward(now_ms, || model.logits(&enc).map(drop))
             .map_err(|e| e.to_string())?;
@@ -132,6 +145,7 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
             layers_quantized: linears.len() - stays_f32.len(),
             layers_total: linears.len(),
             stays_f32,
+            quantized_now,
             prediction,
         });
     }

@@ -169,6 +169,7 @@ fn SchemeResults(table: SchemeTable, run: u32) -> impl IntoView {
                                     data-agrees=r.agrees.to_string()
                                     data-layers-quantized=r.layers_quantized.to_string()
                                     data-stays-f32=r.stays_f32.len().to_string()
+                                    data-quantized-now=r.quantized_now.to_string()
                                 >
                                     <th scope="row" title=r.scheme.description()>{r.scheme.name()}</th>
                                     <td>{format::size(r.bytes)}</td>
