@@ -319,6 +319,78 @@ pub struct Comparison {
     pub quantized_size: ModelSize,
 }
 
+/// A Linear layer a scheme could not take, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaysF32 {
+    /// The layer's checkpoint name.
+    pub layer: String,
+    /// The reason, e.g. the input width is not a whole number of blocks.
+    pub reason: String,
+}
+
+/// One scheme of a model against its f32 original on one input, timing aside: a row of
+/// `squeeze compare` and of the lab's scheme table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemeReport {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Bytes of the whole model as stored.
+    pub bytes: u64,
+    /// f32 bytes over these bytes.
+    pub compression: f64,
+    /// Logits, probabilities and label.
+    pub prediction: Prediction,
+    /// MSE of the logits against f32.
+    pub mse: f32,
+    /// Largest |logit difference| against f32.
+    pub max_abs_diff: f32,
+    /// Same label as f32.
+    pub agrees: bool,
+    /// Linear layers stored in the scheme.
+    pub layers_quantized: usize,
+    /// All Linear layers.
+    pub layers_total: usize,
+    /// Linear layers that stayed f32, with the reason.
+    pub stays_f32: Vec<StaysF32>,
+}
+
+impl SchemeReport {
+    /// Runs `model` on `enc` and sets it against `reference`, the f32 model's prediction
+    /// on the same encoding; `f32_bytes` is the f32 model's stored size.
+    pub fn measure(
+        model: &Classifier,
+        enc: &Encoding,
+        reference: &Prediction,
+        f32_bytes: u64,
+    ) -> Result<Self> {
+        let prediction = model.predict(enc)?;
+        let linears = model.linears();
+        let stays_f32: Vec<StaysF32> = linears
+            .iter()
+            .filter_map(|l| {
+                let reason = l.stays_f32_because.clone()?;
+                Some(StaysF32 {
+                    layer: l.name.clone(),
+                    reason,
+                })
+            })
+            .collect();
+        let bytes = model.size().total_bytes;
+        Ok(Self {
+            scheme: model.scheme(),
+            bytes,
+            compression: f32_bytes as f64 / bytes.max(1) as f64,
+            mse: metrics::mse(&reference.logits, &prediction.logits)?,
+            max_abs_diff: metrics::max_abs_diff(&reference.logits, &prediction.logits)?,
+            agrees: prediction.label_id == reference.label_id,
+            layers_quantized: linears.len() - stays_f32.len(),
+            layers_total: linears.len(),
+            stays_f32,
+            prediction,
+        })
+    }
+}
+
 /// Runs both models on `text` and measures how far apart their logits are.
 pub fn compare(f32_model: &Classifier, quantized: &Classifier, text: &str) -> Result<Comparison> {
     let enc = f32_model.encode(text)?;

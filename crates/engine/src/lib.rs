@@ -27,7 +27,8 @@ pub mod quant;
 pub mod tokenize;
 
 pub use classifier::{
-    compare, Classifier, Comparison, ModelFiles, ModelInfo, ModelSize, Prediction, TokenizerFile,
+    compare, Classifier, Comparison, ModelFiles, ModelInfo, ModelSize, Prediction, SchemeReport,
+    StaysF32, TokenizerFile,
 };
 pub use config::Config;
 pub use error::{Error, Result};

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::engine::{Prediction, Scheme};
+use crate::engine::{Prediction, Scheme, SchemeReport};
 use crate::protocol::ForwardTime;
 
 /// Bytes that cross to the worker as one `Uint8Array` (serde's bytes type), not as a
@@ -69,14 +69,7 @@ pub struct UploadedModel {
     pub weights: Bytes,
 }
 
-/// A Linear layer a scheme could not take, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StaysF32 {
-    /// The layer's checkpoint name.
-    pub layer: String,
-    /// The reason, e.g. the input width is not a whole number of blocks.
-    pub reason: String,
-}
+pub use crate::engine::StaysF32;
 
 /// One scheme on one text: what `squeeze compare` prints per row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,6 +98,39 @@ pub struct SchemeRow {
     pub stays_f32: Vec<StaysF32>,
     /// True when this answer quantized the weights (false: a cached copy, or f32).
     pub quantized_now: bool,
+}
+
+impl SchemeRow {
+    /// The engine's `report` of a scheme, with its forward time and whether this answer
+    /// quantized the weights.
+    pub fn new(report: SchemeReport, time: ForwardTime, quantized_now: bool) -> Self {
+        let SchemeReport {
+            scheme,
+            bytes,
+            compression,
+            prediction,
+            mse,
+            max_abs_diff,
+            agrees,
+            layers_quantized,
+            layers_total,
+            stays_f32,
+        } = report;
+        Self {
+            scheme,
+            bytes,
+            compression,
+            time,
+            prediction,
+            mse,
+            max_abs_diff,
+            agrees,
+            layers_quantized,
+            layers_total,
+            stays_f32,
+            quantized_now,
+        }
+    }
 }
 
 /// Every chosen scheme on one text (answer to `CompareSchemes`).

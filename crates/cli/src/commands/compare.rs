@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use engine::{metrics, Classifier, Encoding, Scheme};
+use engine::{Classifier, Encoding, Scheme, SchemeReport, StaysF32};
 use serde::Serialize;
 
 use crate::args::CompareArgs;
@@ -26,13 +26,6 @@ struct SchemeRow {
     layers_quantized: usize,
     layers_total: usize,
     stays_f32: Vec<StaysF32>,
-}
-
-/// A Linear layer the scheme could not take, and why.
-#[derive(Serialize)]
-struct StaysF32 {
-    layer: String,
-    reason: String,
 }
 
 #[derive(Serialize)]
@@ -68,32 +61,21 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for scheme in schemes {
         let model = f32_model.quantize(scheme)?;
-        let p = model.predict(&enc)?;
-        let bytes = model.size().total_bytes;
-        let linears = model.linears();
-        let stays_f32: Vec<StaysF32> = linears
-            .iter()
-            .filter_map(|l| {
-                l.stays_f32_because.clone().map(|reason| StaysF32 {
-                    layer: l.name.clone(),
-                    reason,
-                })
-            })
-            .collect();
+        let r = SchemeReport::measure(&model, &enc, &reference, f32_bytes)?;
         rows.push(SchemeRow {
-            layers_quantized: linears.len() - stays_f32.len(),
-            layers_total: linears.len(),
-            stays_f32,
-            scheme,
-            bytes,
-            compression: f32_bytes as f64 / bytes as f64,
             latency_ms: median_ms(&model, &enc, args.runs)?,
-            mse_vs_f32: metrics::mse(&reference.logits, &p.logits)?,
-            max_abs_diff_vs_f32: metrics::max_abs_diff(&reference.logits, &p.logits)?,
-            agrees_with_f32: p.label_id == reference.label_id,
-            logits: p.logits,
-            probabilities: p.probabilities,
-            label: p.label,
+            scheme: r.scheme,
+            bytes: r.bytes,
+            compression: r.compression,
+            mse_vs_f32: r.mse,
+            max_abs_diff_vs_f32: r.max_abs_diff,
+            agrees_with_f32: r.agrees,
+            layers_quantized: r.layers_quantized,
+            layers_total: r.layers_total,
+            stays_f32: r.stays_f32,
+            logits: r.prediction.logits,
+            probabilities: r.prediction.probabilities,
+            label: r.prediction.label,
         });
     }
     let output = Output {

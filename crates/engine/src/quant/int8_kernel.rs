@@ -43,12 +43,11 @@ impl PackedWeights {
     /// Packs row-major `n × k` weights.
     pub fn pack(w: &[i8], n: usize, k: usize) -> Self {
         assert_eq!(w.len(), n * k, "weight shape");
-        let kp = padded_width(k);
         #[cfg(target_arch = "x86_64")]
         if super::int8_vnni::available() {
             return Self {
                 data: Vec::new(),
-                vnni: Some(super::int8_vnni::pack(w, n, k, kp)),
+                vnni: Some(super::int8_vnni::pack(w, n, k, padded_width(k))),
                 n,
                 k,
             };

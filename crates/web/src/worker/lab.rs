@@ -9,10 +9,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use crate::engine::{metrics, Classifier, ModelFiles, Scheme, SchemeReport, TokenizerFile};
 use crate::lab_messages::{
     BatchChunkResult, BatchCounts, Histogram, LayerError, SchemeRow, SchemeTable, Sensitivity,
-    StaysF32, UploadedModel,
+    UploadedModel,
 };
 use crate::protocol::{ModelCard, RequestBody, ResponseBody};
 
@@ -119,35 +119,11 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
     let mut rows = Vec::new();
     for scheme in with_f32(schemes) {
         let (model, quantized_now) = cached_or_quantized(loaded, scheme)?;
-        let prediction = model.predict(&enc).map_err(|e| e.to_string())?;
+        let report = SchemeReport::measure(&model, &enc, &reference, f32_bytes)
+            .map_err(|e| e.to_string())?;
         let time = timing::time_forward(now_ms, || model.logits(&enc).map(drop))
             .map_err(|e| e.to_string())?;
-        let linears = model.linears();
-        let stays_f32: Vec<StaysF32> = linears
-            .iter()
-            .filter_map(|l| {
-                l.stays_f32_because.clone().map(|reason| StaysF32 {
-                    layer: l.name.clone(),
-                    reason,
-                })
-            })
-            .collect();
-        let bytes = model.size().total_bytes;
-        rows.push(SchemeRow {
-            scheme,
-            bytes,
-            compression: f32_bytes as f64 / bytes.max(1) as f64,
-            time,
-            mse: metrics::mse(&reference.logits, &prediction.logits).map_err(|e| e.to_string())?,
-            max_abs_diff: metrics::max_abs_diff(&reference.logits, &prediction.logits)
-                .map_err(|e| e.to_string())?,
-            agrees: prediction.label_id == reference.label_id,
-            layers_quantized: linears.len() - stays_f32.len(),
-            layers_total: linears.len(),
-            stays_f32,
-            quantized_now,
-            prediction,
-        });
+        rows.push(SchemeRow::new(report, time, quantized_now));
     }
     Ok(SchemeTable {
         text: text.to_string(),
