@@ -45,6 +45,10 @@ fn a_quantized_model_reports_its_error_size_and_the_layers_left_f32() {
     let r = SchemeReport::measure(&q4k, &enc, &reference, bytes).unwrap();
     assert_eq!(r.layers_quantized, 0);
     assert_eq!(r.stays_f32.len(), r.layers_total);
-    assert!(r.stays_f32.iter().all(|s| s.reason.contains("256")), "{:?}", r.stays_f32);
+    assert!(
+        r.stays_f32.iter().all(|s| s.reason.contains("256")),
+        "{:?}",
+        r.stays_f32
+    );
     assert_eq!(r.mse, 0.0);
 }
