@@ -71,66 +71,16 @@ pub struct UploadedModel {
 
 pub use crate::engine::StaysF32;
 
-/// One scheme on one text: what `squeeze compare` prints per row.
+/// One scheme on one text: the engine's report (what `squeeze compare` prints per row),
+/// timed in the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SchemeRow {
-    /// The scheme.
-    pub scheme: Scheme,
-    /// Bytes of the whole model as stored.
-    pub bytes: u64,
-    /// f32 bytes over these bytes.
-    pub compression: f64,
+    /// Size, error against f32, prediction and the layers left f32.
+    pub report: SchemeReport,
     /// Forward time in the worker.
     pub time: ForwardTime,
-    /// Logits, probabilities and label.
-    pub prediction: Prediction,
-    /// MSE of the logits against f32.
-    pub mse: f32,
-    /// Largest |logit difference| against f32.
-    pub max_abs_diff: f32,
-    /// Same label as f32.
-    pub agrees: bool,
-    /// Linear layers stored in the scheme.
-    pub layers_quantized: usize,
-    /// All Linear layers.
-    pub layers_total: usize,
-    /// Linear layers that stayed f32, with the reason.
-    pub stays_f32: Vec<StaysF32>,
     /// True when this answer quantized the weights (false: a cached copy, or f32).
     pub quantized_now: bool,
-}
-
-impl SchemeRow {
-    /// The engine's `report` of a scheme, with its forward time and whether this answer
-    /// quantized the weights.
-    pub fn new(report: SchemeReport, time: ForwardTime, quantized_now: bool) -> Self {
-        let SchemeReport {
-            scheme,
-            bytes,
-            compression,
-            prediction,
-            mse,
-            max_abs_diff,
-            agrees,
-            layers_quantized,
-            layers_total,
-            stays_f32,
-        } = report;
-        Self {
-            scheme,
-            bytes,
-            compression,
-            time,
-            prediction,
-            mse,
-            max_abs_diff,
-            agrees,
-            layers_quantized,
-            layers_total,
-            stays_f32,
-            quantized_now,
-        }
-    }
 }
 
 /// Every chosen scheme on one text (answer to `CompareSchemes`).

@@ -123,7 +123,11 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
             .map_err(|e| e.to_string())?;
         let time = timing::time_forward(now_ms, || model.logits(&enc).map(drop))
             .map_err(|e| e.to_string())?;
-        rows.push(SchemeRow::new(report, time, quantized_now));
+        rows.push(SchemeRow {
+            report,
+            time,
+            quantized_now,
+        });
     }
     Ok(SchemeTable {
         text: text.to_string(),

@@ -124,18 +124,19 @@ fn SchemeResults(table: SchemeTable, run: u32) -> impl IntoView {
     let tokens = table.tokens;
     let notes: Vec<String> = rows
         .iter()
-        .filter(|r| !r.stays_f32.is_empty())
+        .filter(|r| !r.report.stays_f32.is_empty())
         .map(|r| {
             let layers: Vec<String> = r
+                .report
                 .stays_f32
                 .iter()
                 .map(|s| format!("{} ({})", s.layer, s.reason))
                 .collect();
             format!(
                 "{}: {} of {} Linear layers stay f32: {}",
-                r.scheme,
-                r.stays_f32.len(),
-                r.layers_total,
+                r.report.scheme,
+                r.report.stays_f32.len(),
+                r.report.layers_total,
                 layers.join("; ")
             )
         })
@@ -153,35 +154,35 @@ fn SchemeResults(table: SchemeTable, run: u32) -> impl IntoView {
                     </thead>
                     <tbody>
                         {rows.into_iter().map(|r| {
-                            let p = &r.prediction;
+                            let p = &r.report.prediction;
                             view! {
                                 <tr
                                     data-testid="scheme-row"
-                                    data-scheme=r.scheme.name()
-                                    data-bytes=r.bytes.to_string()
-                                    data-ratio=format!("{:?}", r.compression)
+                                    data-scheme=r.report.scheme.name()
+                                    data-bytes=r.report.bytes.to_string()
+                                    data-ratio=format!("{:?}", r.report.compression)
                                     data-ms=format!("{:?}", r.time.ms)
                                     data-logits=format::f32_json_array(&p.logits)
                                     data-probs=format::f32_json_array(&p.probabilities)
                                     data-label=p.label.clone()
-                                    data-mse=format::f32_json(r.mse)
-                                    data-max-abs-diff=format::f32_json(r.max_abs_diff)
-                                    data-agrees=r.agrees.to_string()
-                                    data-layers-quantized=r.layers_quantized.to_string()
-                                    data-stays-f32=r.stays_f32.len().to_string()
+                                    data-mse=format::f32_json(r.report.mse)
+                                    data-max-abs-diff=format::f32_json(r.report.max_abs_diff)
+                                    data-agrees=r.report.agrees.to_string()
+                                    data-layers-quantized=r.report.layers_quantized.to_string()
+                                    data-stays-f32=r.report.stays_f32.len().to_string()
                                     data-quantized-now=r.quantized_now.to_string()
                                 >
-                                    <th scope="row" title=r.scheme.description()>{r.scheme.name()}</th>
-                                    <td>{format::size(r.bytes)}</td>
-                                    <td>{format!("{:.2}×", r.compression)}</td>
+                                    <th scope="row" title=r.report.scheme.description()>{r.report.scheme.name()}</th>
+                                    <td>{format::size(r.report.bytes)}</td>
+                                    <td>{format!("{:.2}×", r.report.compression)}</td>
                                     <td>{format::ms(r.time.ms)}</td>
                                     <td class="mono">{vector(&p.logits, 4)}</td>
                                     <td class="mono">{vector(&p.probabilities, 3)}</td>
                                     <td>{p.label.clone()}</td>
-                                    <td class="mono">{format::small(r.mse)}</td>
-                                    <td class="mono">{format::small(r.max_abs_diff)}</td>
-                                    <td>{if r.agrees { "yes" } else { "NO" }}</td>
-                                    <td>{format!("{}/{}", r.layers_quantized, r.layers_total)}</td>
+                                    <td class="mono">{format::small(r.report.mse)}</td>
+                                    <td class="mono">{format::small(r.report.max_abs_diff)}</td>
+                                    <td>{if r.report.agrees { "yes" } else { "NO" }}</td>
+                                    <td>{format!("{}/{}", r.report.layers_quantized, r.report.layers_total)}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -218,10 +219,10 @@ const BOTTOM: f64 = 44.0;
 #[component]
 fn ParetoPlot(table: SchemeTable) -> impl IntoView {
     let rows = table.rows;
-    let mses: Vec<f64> = rows.iter().map(|r| f64::from(r.mse)).collect();
+    let mses: Vec<f64> = rows.iter().map(|r| f64::from(r.report.mse)).collect();
     let axis = LogAxis::covering(&mses);
     // The x axis spans the sizes shown (not from zero), so close schemes separate.
-    let sizes: Vec<f64> = rows.iter().map(|r| r.bytes as f64 / 1e6).collect();
+    let sizes: Vec<f64> = rows.iter().map(|r| r.report.bytes as f64 / 1e6).collect();
     let max_mb = max_of(sizes.iter().copied());
     let min_mb = sizes.iter().copied().fold(max_mb, f64::min);
     let pad = ((max_mb - min_mb) * 0.08).max(0.05 * max_mb.max(0.01));
@@ -230,7 +231,7 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
     let y = Linear::new(axis.lo, axis.hi, H - BOTTOM, TOP);
     let points: Vec<(f64, f64)> = rows
         .iter()
-        .map(|r| (r.bytes as f64, f64::from(r.mse)))
+        .map(|r| (r.report.bytes as f64, f64::from(r.report.mse)))
         .collect();
     let front = pareto_front(&points);
     let mut front_pts: Vec<(f64, f64)> = rows
@@ -239,8 +240,8 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
         .filter(|(_, on)| **on)
         .map(|(r, _)| {
             (
-                x.at(r.bytes as f64 / 1e6),
-                y.at(axis.position(f64::from(r.mse))),
+                x.at(r.report.bytes as f64 / 1e6),
+                y.at(axis.position(f64::from(r.report.mse))),
             )
         })
         .collect();
@@ -287,12 +288,12 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
                     transform=format!("rotate(-90 14 {})", (TOP + H - BOTTOM) / 2.0)>"MSE vs f32 (log)"</text>
                 <polyline points=polyline.join(" ") class="front"/>
                 {rows.iter().zip(front).enumerate().map(|(i, (r, on))| {
-                    let px = x.at(r.bytes as f64 / 1e6);
-                    let py = y.at(axis.position(f64::from(r.mse)));
+                    let px = x.at(r.report.bytes as f64 / 1e6);
+                    let py = y.at(axis.position(f64::from(r.report.mse)));
                     view! {
-                        <g data-testid="pareto-point" data-scheme=r.scheme.name() data-front=on.to_string()>
+                        <g data-testid="pareto-point" data-scheme=r.report.scheme.name() data-front=on.to_string()>
                             <circle cx=px cy=py r=if on { 6.0 } else { 4.5 } fill=palette(i)/>
-                            <text x=px + 8.0 y=py - 6.0 class="point-label">{r.scheme.name()}</text>
+                            <text x=px + 8.0 y=py - 6.0 class="point-label">{r.report.scheme.name()}</text>
                         </g>
                     }
                 }).collect_view()}
@@ -309,7 +310,7 @@ fn ParetoPlot(table: SchemeTable) -> impl IntoView {
 #[component]
 fn LogitsChart(table: SchemeTable) -> impl IntoView {
     let rows = table.rows.clone();
-    let classes = rows.first().map_or(0, |r| r.prediction.logits.len());
+    let classes = rows.first().map_or(0, |r| r.report.prediction.logits.len());
     let labels: Vec<String> = (0..classes)
         .map(|c| {
             table
@@ -319,10 +320,13 @@ fn LogitsChart(table: SchemeTable) -> impl IntoView {
                 .unwrap_or_else(|| format!("class {c}"))
         })
         .collect();
-    let scale = max_of(
-        rows.iter()
-            .flat_map(|r| r.prediction.logits.iter().map(|v| f64::from(v.abs()))),
-    )
+    let scale = max_of(rows.iter().flat_map(|r| {
+        r.report
+            .prediction
+            .logits
+            .iter()
+            .map(|v| f64::from(v.abs()))
+    }))
     .max(1e-6);
     let bar_h = 9.0;
     let group_h = rows.len() as f64 * bar_h + 24.0;
@@ -339,14 +343,14 @@ fn LogitsChart(table: SchemeTable) -> impl IntoView {
                     view! {
                         <text x=4.0 y=top + 10.0 class="axis-label">{labels[c].clone()}</text>
                         {rows.iter().enumerate().map(|(i, r)| {
-                            let v = f64::from(r.prediction.logits.get(c).copied().unwrap_or(0.0));
+                            let v = f64::from(r.report.prediction.logits.get(c).copied().unwrap_or(0.0));
                             let w = v.abs() / scale * half;
                             let by = top + 18.0 + i as f64 * bar_h;
                             let bx = if v < 0.0 { mid - w } else { mid };
                             view! {
-                                <g data-testid="logit-bar" data-scheme=r.scheme.name() data-class=c.to_string()
+                                <g data-testid="logit-bar" data-scheme=r.report.scheme.name() data-class=c.to_string()
                                     data-value=format::f32_json(v as f32)>
-                                    <text x=LEFT + 34.0 y=by + 7.5 text-anchor="end" class="tick">{r.scheme.name()}</text>
+                                    <text x=LEFT + 34.0 y=by + 7.5 text-anchor="end" class="tick">{r.report.scheme.name()}</text>
                                     <rect x=bx y=by width=w.max(0.5) height=bar_h - 2.0 fill=palette(i)/>
                                 </g>
                             }
