@@ -8,6 +8,7 @@
 mod batch;
 mod hub;
 mod layers;
+mod panel_run;
 mod schemes;
 mod teacher;
 mod upload;

@@ -1,9 +1,7 @@
 //! Scheme picker → the comparison table of `squeeze compare`, the size-vs-error
 //! (Pareto) plot and the logits of every scheme as bars.
 
-use leptos::prelude::*;
-use leptos::task::spawn_local;
-
+use super::panel_run::PanelRun;
 use super::LabCtx;
 use crate::engine::Scheme;
 use crate::format;
@@ -11,6 +9,7 @@ use crate::lab_bridge;
 use crate::lab_charts::{max_of, palette, pareto_front, Linear, LogAxis};
 use crate::lab_messages::SchemeTable;
 use crate::lab_url::pickable;
+use leptos::prelude::*;
 
 /// The picker, the table and the charts.
 #[component]
@@ -18,45 +17,18 @@ pub fn SchemesPanel(
     /// Shared lab state.
     ctx: LabCtx,
 ) -> impl IntoView {
-    let table = RwSignal::new(None::<SchemeTable>);
-    let running = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let runs = RwSignal::new(0u32);
-    let pending = RwSignal::new(false);
+    let state = PanelRun::<SchemeTable>::new();
+    let (table, running, error, runs) = (state.table, state.running, state.error, state.runs);
 
     let run = move || {
-        if !ctx.ready_untracked() {
+        let Some(text) = state.begin(&ctx) else {
             return;
-        }
-        if running.get_untracked() {
-            // Run again once the current answer is in, with what is ticked then.
-            pending.set(true);
-            return;
-        }
-        let text = ctx.text.get_untracked();
-        if text.trim().is_empty() {
-            error.set(Some("Type a sentence first.".to_string()));
-            return;
-        }
-        running.set(true);
-        error.set(None);
-        let schemes = ctx.schemes.get_untracked();
-        spawn_local(async move {
-            match lab_bridge::compare_schemes(text, schemes).await {
-                Ok(t) => {
-                    table.try_set(Some(t));
-                    runs.try_update(|n| *n += 1);
-                }
-                Err(message) => {
-                    error.try_set(Some(message));
-                }
-            }
-            running.try_set(false);
-            if pending.try_get_untracked() == Some(true) {
-                pending.set(false);
-                ctx.compare_gen.update(|n| *n += 1);
-            }
-        });
+        };
+        // A run asked for meanwhile reruns with what is ticked then.
+        state.send(
+            lab_bridge::compare_schemes(text, ctx.schemes.get_untracked()),
+            move || ctx.compare_gen.update(|n| *n += 1),
+        );
     };
     // Runs when a model becomes ready and whenever the lab asks for a new comparison.
     Effect::new(move |_| {

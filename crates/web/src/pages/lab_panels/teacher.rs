@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::panel_run::PanelRun;
 use super::schemes::vector;
 use super::LabCtx;
 use crate::engine::Scheme;
@@ -25,50 +26,23 @@ pub fn TeacherPanel(
     ctx: LabCtx,
 ) -> impl IntoView {
     let scheme = RwSignal::new(Scheme::Int8Dynamic);
-    let table = RwSignal::new(None::<TeacherTable>);
-    let running = RwSignal::new(false);
+    let state = PanelRun::<TeacherTable>::new();
+    let (table, running, error, runs) = (state.table, state.running, state.error, state.runs);
     let fetching = RwSignal::new(None::<(u64, Option<u64>)>);
-    let error = RwSignal::new(None::<String>);
-    let runs = RwSignal::new(0u32);
-    // Set when a run is asked for while one is going: it runs again when that ends.
-    let pending = RwSignal::new(false);
+    // Bumped to run again after a run asked for while one was going.
     let again = RwSignal::new(0u32);
 
     let run = move || {
-        if !ctx.ready_untracked() {
-            return;
-        }
-        if running.get_untracked() {
-            pending.set(true);
-            return;
-        }
         if ctx.teacher.with_untracked(Option::is_none) {
             return;
         }
-        let text = ctx.text.get_untracked();
-        if text.trim().is_empty() {
-            error.set(Some("Type a sentence first.".to_string()));
+        let Some(text) = state.begin(&ctx) else {
             return;
-        }
-        running.set(true);
-        error.set(None);
-        let scheme = scheme.get_untracked();
-        spawn_local(async move {
-            match lab_bridge::compare_teacher(text, scheme).await {
-                Ok(t) => {
-                    table.try_set(Some(t));
-                    runs.try_update(|n| *n += 1);
-                }
-                Err(m) => {
-                    error.try_set(Some(m));
-                }
-            }
-            running.try_set(false);
-            if pending.try_get_untracked() == Some(true) {
-                pending.set(false);
-                again.update(|n| *n += 1);
-            }
-        });
+        };
+        state.send(
+            lab_bridge::compare_teacher(text, scheme.get_untracked()),
+            move || again.update(|n| *n += 1),
+        );
     };
     // A new teacher, a new student or the lab's run button: compare again.
     Effect::new(move |_| {
