@@ -1,7 +1,9 @@
 //! Helpers for the lab's panels (schemes table, batch, layers, upload): waiting for
 //! them and reading their data attributes, plus the bundled model loaded natively.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use engine::{Classifier, ModelFiles, TokenizerFile};
 
 use crate::lab::{testid, Lab};
 use crate::{parse_f32_list, repo_root, Element, Error, Result, RUN_TIMEOUT};
@@ -9,6 +11,26 @@ use crate::{parse_f32_list, repo_root, Element, Error, Result, RUN_TIMEOUT};
 /// The bundled model's folder.
 pub fn model_dir() -> PathBuf {
     repo_root().join("www/models/default")
+}
+
+/// The model in `dir` (config.json, tokenizer.json or vocab.txt, model.safetensors),
+/// loaded by the native engine as the page's worker loads it.
+pub fn native_model(dir: &Path) -> Result<Classifier> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))
+    };
+    let tokenizer = if dir.join("tokenizer.json").is_file() {
+        TokenizerFile::Json(read("tokenizer.json")?)
+    } else {
+        TokenizerFile::Vocab(read("vocab.txt")?)
+    };
+    let files = ModelFiles {
+        config: read("config.json")?,
+        tokenizer,
+        weights: read("model.safetensors")?,
+    };
+    Classifier::load(&files).map_err(|e| Error(format!("native engine: {}: {e}", dir.display())))
 }
 
 /// A required attribute of `el`, named `what` in errors.

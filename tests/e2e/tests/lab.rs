@@ -5,8 +5,9 @@
 
 use anyhow::{ensure, Context, Result};
 use e2e::lab::Lab;
+use e2e::panels::native_model;
 use e2e::{encode_query_value, repo_root, Site, UI_TIMEOUT};
-use engine::{metrics, Classifier, ModelFiles, Prediction, Scheme, TokenizerFile};
+use engine::{metrics, Classifier, Prediction, Scheme};
 
 /// f32 logits, page vs native: the same candle ops in the same order, but wasm
 /// (simd128) and x86_64 kernels group float additions differently, which moves
@@ -27,22 +28,7 @@ const MODEL_DIR: &str = "www/models/default";
 const DEFAULT_TEXT: &str = "I love learning about AI!";
 
 fn load_native() -> Result<(Classifier, Classifier)> {
-    let dir = repo_root().join(MODEL_DIR);
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
-    };
-    let tokenizer = if dir.join("tokenizer.json").is_file() {
-        TokenizerFile::Json(read("tokenizer.json")?)
-    } else {
-        TokenizerFile::Vocab(read("vocab.txt")?)
-    };
-    let files = ModelFiles {
-        config: read("config.json")?,
-        tokenizer,
-        weights: read("model.safetensors")?,
-    };
-    let f32_model = Classifier::load(&files).context("native engine: loading the model")?;
+    let f32_model = native_model(&repo_root().join(MODEL_DIR))?;
     let int8_model = f32_model
         .quantize(Scheme::Int8Dynamic)
         .context("native engine: quantizing to int8-dynamic")?;

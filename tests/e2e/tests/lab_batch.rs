@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use e2e::lab::{testid, Lab};
-use e2e::panels::{self, attr, model_dir, number};
+use e2e::panels::{self, attr, model_dir, native_model, number};
 use e2e::{repo_root, Site};
-use engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use engine::{metrics, Scheme};
 
 const BATCH_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -69,13 +69,7 @@ fn lab_batch_counts_match_the_native_engine() -> Result<()> {
             Ok((panel_state(&lab)? == "done").then_some(()))
         })?;
 
-    let dir = model_dir();
-    let read = |n: &str| std::fs::read(dir.join(n)).with_context(|| format!("reading {n}"));
-    let f32_model = Classifier::load(&ModelFiles {
-        config: read("config.json")?,
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
-        weights: read("model.safetensors")?,
-    })?;
+    let f32_model = native_model(&model_dir())?;
     let int8 = f32_model.quantize(Scheme::Int8Dynamic)?;
     let tsv = std::fs::read_to_string(repo_root().join("data/sentiment/test.tsv"))?;
     let (mut n, mut f32_correct, mut int8_correct, mut agree) = (0u64, 0u64, 0u64, 0u64);

@@ -2,21 +2,11 @@
 //! one bar per Linear with the MSE `quantize_only` gives natively, and the histogram
 //! of a chosen layer with its weight count and quantization grid.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use e2e::lab::Lab;
-use e2e::panels::{self, attr, model_dir, number};
+use e2e::panels::{self, attr, model_dir, native_model, number};
 use e2e::{encode_query_value, Site, RUN_TIMEOUT};
-use engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
-
-fn native() -> Result<Classifier> {
-    let dir = model_dir();
-    let read = |n: &str| std::fs::read(dir.join(n)).with_context(|| format!("reading {n}"));
-    Ok(Classifier::load(&ModelFiles {
-        config: read("config.json")?,
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
-        weights: read("model.safetensors")?,
-    })?)
-}
+use engine::{metrics, Scheme};
 
 fn wait_histogram(lab: &Lab<'_>, layer: &str, scheme: &str) -> e2e::Result<()> {
     lab.browser.wait_for(
@@ -42,7 +32,7 @@ fn lab_layer_sensitivity_and_histogram_match_the_native_engine() -> Result<()> {
     let text = "What a wonderful, warm little film.";
     let lab = Lab::open(&site, &format!("?text={}", encode_query_value(text)))?;
     panels::wait_for_table(&lab, 0)?;
-    let model = native()?;
+    let model = native_model(&model_dir())?;
     let names: Vec<String> = model.linears().into_iter().map(|l| l.name).collect();
 
     // q4_0 is the panel's first choice.

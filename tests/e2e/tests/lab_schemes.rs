@@ -4,11 +4,11 @@
 //! agreement and f32-layer counts shown are those of the numbers shown. The Pareto
 //! plot and the logit bars have one mark per scheme.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use e2e::lab::Lab;
-use e2e::panels::{self, floats, model_dir, number, row, row_schemes};
+use e2e::panels::{self, floats, model_dir, native_model, number, row, row_schemes};
 use e2e::Site;
-use engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use engine::{metrics, Scheme};
 
 /// Page vs native, per scheme. f32 and f16 run the same float matmuls (f16 weights are
 /// widened to f32 first): only summation order differs between wasm and x86 kernels.
@@ -20,16 +20,6 @@ fn tolerance(scheme: Scheme) -> f32 {
         Scheme::F16 => 1e-4,
         _ => 2e-2,
     }
-}
-
-fn native() -> Result<Classifier> {
-    let dir = model_dir();
-    let read = |n: &str| std::fs::read(dir.join(n)).with_context(|| format!("reading {n}"));
-    Ok(Classifier::load(&ModelFiles {
-        config: read("config.json")?,
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
-        weights: read("model.safetensors")?,
-    })?)
 }
 
 #[test]
@@ -47,7 +37,7 @@ fn lab_scheme_table_matches_the_native_engine() -> Result<()> {
         "table rows {shown:?}, expected every scheme {all:?}"
     );
 
-    let f32_model = native()?;
+    let f32_model = native_model(&model_dir())?;
     let f32_bytes = f32_model.size().total_bytes;
     let page_f32 = floats(&row(&lab, "f32")?, "data-logits", "f32 row")?;
     for &scheme in Scheme::ALL {

@@ -4,22 +4,13 @@
 //! whose logits, and the MSE of each pair, equal the native engine's within the
 //! issue's tolerances (1e-5 for f32 pairs, 2e-2 once int8 is involved).
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use e2e::lab::{testid, Lab};
-use e2e::panels::{attr, floats, model_dir, number};
+use e2e::panels::{attr, floats, model_dir, native_model, number};
 use e2e::{encode_query_value, repo_root, Site, RUN_TIMEOUT};
-use engine::{metrics, Classifier, ModelFiles, Scheme, TokenizerFile};
+use engine::{metrics, Classifier, Scheme};
 
 const TEXT: &str = "I love learning about AI!";
-
-fn load(dir: &std::path::Path) -> Result<Classifier> {
-    let read = |n: &str| std::fs::read(dir.join(n)).with_context(|| format!("reading {n}"));
-    Ok(Classifier::load(&ModelFiles {
-        config: read("config.json")?,
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")?),
-        weights: read("model.safetensors")?,
-    })?)
-}
 
 /// Waits for the panel's results with `data-run` above `after` in `scheme`; returns the run.
 fn wait_results(lab: &Lab<'_>, after: u64, scheme: &str) -> Result<u64> {
@@ -150,8 +141,8 @@ fn lab_teacher_from_files_matches_the_native_engine() -> Result<()> {
         "the model status changed"
     );
 
-    let teacher = load(&tiny)?;
-    let student = load(&model_dir())?;
+    let teacher = native_model(&tiny)?;
+    let student = native_model(&model_dir())?;
     let run = wait_results(&lab, 0, "int8-dynamic")?;
     check(&lab, &teacher, &student, Scheme::Int8Dynamic)?;
 
