@@ -11,6 +11,7 @@
 
 mod bench;
 mod cmd;
+mod disk;
 mod distill;
 mod fuzz;
 mod install;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cmd, install, project_root};
+use crate::{cmd, disk, install, project_root};
 
 /// The engine's wasm test file; the wasm step is skipped (with a note) until it exists.
 const ENGINE_WASM_TEST: &str = "crates/engine/tests/wasm.rs";
@@ -42,7 +42,12 @@ pub fn run() -> Result<()> {
     let plan: Vec<(&'static str, Action)> = vec![
         (
             "installs + cargo fetch",
-            Box::new(|| install::all(&install::Needs::everything()).map(|()| None)),
+            Box::new(|| {
+                install::all(&install::Needs::everything())?;
+                let target = target_dir();
+                disk::report(&target, target.join("debug").exists());
+                Ok(None)
+            }),
         ),
         (
             "fmt",
@@ -123,6 +128,13 @@ pub fn run() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where cargo writes: `CARGO_TARGET_DIR`, else `target/` in the project.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
 }
 
 fn cargo(args: &[&str]) -> Result<Option<String>> {
