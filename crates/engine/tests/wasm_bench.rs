@@ -7,9 +7,11 @@
 //! that model's files over HTTP and builds this test with SQUEEZE_BENCH_URL (read at
 //! compile time; files are fetched at run time) and SQUEEZE_BENCH_NAME. The test asserts
 //! that every scheme gives finite logits; its product is the printed `bench-row` lines.
+//! A second test prints where the time goes: each Linear alone, f32 against int8-dynamic
+//! (engine::bench::layers), next to the whole forwards.
 #![cfg(target_arch = "wasm32")]
 
-use engine::bench::{self, Row};
+use engine::bench::{self, layers, Row};
 use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -25,6 +27,8 @@ const WEIGHTS: &[u8] = include_bytes!("../../../www/models/default/model.safeten
 const ROUNDS: usize = 15;
 /// Shortest sample: 20 ticks of the page's 0.1 ms clock.
 const MIN_SAMPLE_MS: f64 = 2.0;
+/// Forwards before the per-Linear table's first sample.
+const WARM_UP_MS: f64 = 500.0;
 
 fn global(name: &str) -> wasm_bindgen::JsValue {
     js_sys::Reflect::get(&js_sys::global(), &name.into()).expect(name)
@@ -136,5 +140,47 @@ async fn browser_forward_latency_per_scheme() {
     console_log!("{}", bench::markdown(&rows));
     for r in &rows {
         console_log!("{}", r.line());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn browser_linear_latency_f32_vs_int8() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let f32_model = Classifier::load(&model_files().await).expect("model loads");
+    let int8 = f32_model.quantize(Scheme::Int8Dynamic).unwrap();
+    breathe().await;
+    let models = [(Scheme::F32, f32_model), (Scheme::Int8Dynamic, int8)];
+    // Half a second of forwards first, so V8 has optimised the code before the first sample.
+    let warm = bench::input_of(&models[0].1, 64).unwrap();
+    let start = now_ms();
+    while now_ms() - start < WARM_UP_MS {
+        for (_, m) in &models {
+            m.logits(&warm).unwrap();
+        }
+    }
+    breathe().await;
+    for n in [8, 64] {
+        let enc = bench::input_of(&models[0].1, n).unwrap();
+        let forward =
+            bench::interleaved_medians(&models, &enc, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+        breathe().await;
+        let times = layers::linear_medians(
+            &models[0].1,
+            &models[1].1,
+            n,
+            ROUNDS,
+            MIN_SAMPLE_MS,
+            &now_ms,
+        )
+        .unwrap();
+        assert!(times.iter().all(|t| t.f32_ms > 0.0 && t.quantized_ms > 0.0));
+        console_log!(
+            "where the time goes, {name}, {n} tokens (wasm, median of {ROUNDS} interleaved rounds)"
+        );
+        console_log!(
+            "{}",
+            layers::markdown(&times, "int8-dynamic", Some([forward[0], forward[1]]))
+        );
+        breathe().await;
     }
 }

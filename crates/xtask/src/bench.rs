@@ -2,7 +2,9 @@
 //! interleaved ratio table) and in headless Chromium, on the bundled student and, when its
 //! files are present, the teacher; 8- and 64-token inputs. Prints one Markdown table
 //! (median ms, tokens/s, GFLOP/s, f32 / scheme from the same run) and writes it to
-//! target/xtask/bench.md, and the raw rows to target/xtask/bench-rows.tsv.
+//! target/xtask/bench.md, and the raw rows to target/xtask/bench-rows.tsv. The browser
+//! step also prints, per model, where the time goes: every Linear alone, f32 against
+//! int8-dynamic, next to the whole forward (engine::bench::layers).
 //!
 //! Everything runs on one thread (natively RAYON_NUM_THREADS=1), as the page does.
 //!

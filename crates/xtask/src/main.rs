@@ -35,7 +35,8 @@ jobs:
             writes only under .cache/distill/smoke/; --help for more)
   bench     forward latency of every scheme on the student (and the teacher when
             present: SQUEEZE_TEACHER or .cache/distill/teacher), 8 and 64 tokens,
-            natively (criterion) and in headless Chromium; one table with ratios
+            natively (criterion) and in headless Chromium; one table with ratios,
+            and per model each Linear's f32 / int8 time beside the whole forward
   fuzz      [--runs N] [--seconds S] [TARGET...]: run the cargo-fuzz targets under
             fuzz/ (default: all, 1000000 runs each, no time cap) on the stable
             toolchain without sanitizers, installing cargo-fuzz if missing; prints

@@ -6,6 +6,9 @@
 //! so a busy moment on a shared machine hits every scheme alike and the ratios of one run
 //! are trustworthy even when the absolute times are not. The clock is passed in: natively
 //! `Instant`, in a page `performance.now()` (which ticks in 0.1 ms, hence the batches).
+//! [`layers`] times each Linear alone the same way, to show where a forward's time goes.
+
+pub mod layers;
 
 use crate::{Classifier, Encoding, Result, Scheme};
 
@@ -60,20 +63,38 @@ pub fn interleaved_medians(
     min_sample_ms: f64,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<Vec<f64>> {
-    let mut batches = Vec::with_capacity(models.len());
-    for (_, m) in models {
+    let forwards: Vec<Job> = models
+        .iter()
+        .map(|(_, m)| Box::new(move || m.logits(enc).map(drop)) as Job)
+        .collect();
+    interleaved(&forwards, rounds, min_sample_ms, now_ms)
+}
+
+/// Something to time: one forward, one Linear on one input.
+type Job<'a> = Box<dyn Fn() -> Result<()> + 'a>;
+
+/// Median milliseconds per call of each of `jobs`, from `rounds` interleaved rounds of
+/// batches lasting at least `min_sample_ms` (batch size set per job from two warm-up calls).
+fn interleaved(
+    jobs: &[Job],
+    rounds: usize,
+    min_sample_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Vec<f64>> {
+    let mut batches = Vec::with_capacity(jobs.len());
+    for job in jobs {
         let start = now_ms();
-        m.logits(enc)?;
-        m.logits(enc)?;
+        job()?;
+        job()?;
         let once = ((now_ms() - start) / 2.0).max(1e-3);
         batches.push(((min_sample_ms / once).ceil() as usize).clamp(1, 200));
     }
-    let mut times = vec![Vec::with_capacity(rounds); models.len()];
+    let mut times = vec![Vec::with_capacity(rounds); jobs.len()];
     for _ in 0..rounds {
-        for (i, (_, m)) in models.iter().enumerate() {
+        for (i, job) in jobs.iter().enumerate() {
             let start = now_ms();
             for _ in 0..batches[i] {
-                m.logits(enc)?;
+                job()?;
             }
             times[i].push((now_ms() - start) / batches[i] as f64);
         }
