@@ -26,13 +26,14 @@ fn parse_df_available_kib(out: &str) -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// Prints the free space for `target` and warns when it is below what a cold
-/// build writes minus what `target` already holds. Never fails: a warm target
-/// needs far less than a cold one, and `df` may be absent.
-pub fn report(target: &Path, already_built: bool) {
+/// Prints the free space for `target` and, when nothing is built there yet, warns
+/// if it is below what a cold build writes. Never fails: a warm target needs far
+/// less than a cold one, and `df` may be absent.
+pub fn report(target: &Path) {
     let Some(free) = free_bytes(target) else {
         return;
     };
+    let already_built = target.join("debug").exists();
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     println!("xtask: {:.1} GiB free for {}", gib(free), target.display());
     if !already_built && free < COLD_TEST_BYTES {

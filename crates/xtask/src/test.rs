@@ -44,8 +44,7 @@ pub fn run() -> Result<()> {
             "installs + cargo fetch",
             Box::new(|| {
                 install::all(&install::Needs::everything())?;
-                let target = target_dir();
-                disk::report(&target, target.join("debug").exists());
+                disk::report(&target_dir());
                 Ok(None)
             }),
         ),

@@ -8,7 +8,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::{interleaved, Job};
+use super::{interleaved, rows_seen, Job};
 use crate::error::CandleContext;
 use crate::{Classifier, Result};
 
@@ -49,7 +49,7 @@ pub fn linear_medians(
     let mut rows = Vec::new();
     let mut inputs = Vec::new();
     for info in f32_model.linears() {
-        let n = if is_head(&info.name) { 1 } else { tokens };
+        let n = rows_seen(&info.name, tokens);
         let values: Vec<f32> = (0..n * info.in_features)
             .map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0)
             .collect();
@@ -79,11 +79,6 @@ pub fn linear_medians(
             quantized_ms: t[1],
         })
         .collect())
-}
-
-/// The classification head's Linears see one row.
-fn is_head(name: &str) -> bool {
-    name.contains("classifier") || name.contains("pooler")
 }
 
 /// A Markdown table of `layers`, a row with their sums, and, given the whole forwards'
@@ -152,12 +147,5 @@ mod tests {
             "{table}"
         );
         assert!(!markdown(&layers, "q8_0", None).contains("whole forward"));
-    }
-
-    #[test]
-    fn the_head_sees_one_row() {
-        assert!(is_head("pre_classifier"));
-        assert!(is_head("classifier"));
-        assert!(!is_head("transformer.layer.0.ffn.lin1"));
     }
 }

@@ -41,16 +41,19 @@ pub fn forward_flops(model: &Classifier, tokens: usize) -> u64 {
     let linears: u64 = model
         .linears()
         .iter()
-        .map(|l| {
-            let rows = if l.name.contains("classifier") || l.name.contains("pooler") {
-                1
-            } else {
-                n
-            };
-            2 * rows * (l.in_features * l.out_features) as u64
-        })
+        .map(|l| 2 * rows_seen(&l.name, tokens) as u64 * (l.in_features * l.out_features) as u64)
         .sum();
     linears + info.layers as u64 * 2 * (2 * n * n * d)
+}
+
+/// Rows the Linear `name` multiplies in a forward of `tokens` tokens: all of them, but the
+/// classification head sees only [CLS].
+fn rows_seen(name: &str, tokens: usize) -> usize {
+    if name.contains("classifier") || name.contains("pooler") {
+        1
+    } else {
+        tokens
+    }
 }
 
 /// Median milliseconds per forward of each model on `enc`, from `rounds` interleaved rounds.
@@ -241,6 +244,13 @@ mod tests {
         assert!((row.tokens_per_s() - 25_600.0).abs() < 1e-6);
         assert!(markdown(&[row])
             .contains("| wasm | student | 64 | int8-dynamic | 2.500 | 25600 | 60.0 | 1.75x |"));
+    }
+
+    #[test]
+    fn the_head_sees_one_row() {
+        assert_eq!(rows_seen("pre_classifier", 64), 1);
+        assert_eq!(rows_seen("classifier", 64), 1);
+        assert_eq!(rows_seen("transformer.layer.0.ffn.lin1", 64), 64);
     }
 
     #[test]
