@@ -12,13 +12,15 @@
 
 use wasm_bindgen::JsValue;
 
-/// Replaces the current history entry's URL by `href` (a path such as `/lab?text=…`);
-/// a page without a window or history leaves the address bar as it is.
+/// Replaces the current history entry's URL by `href` (a site path such as
+/// `/lab?text=…`, below the site's base path); a page without a window or history
+/// leaves the address bar as it is.
 pub fn replace(href: &str) {
+    let href = crate::site::path(href);
     let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
         return;
     };
-    if let Err(e) = history.replace_state_with_url(&JsValue::NULL, "", Some(href)) {
+    if let Err(e) = history.replace_state_with_url(&JsValue::NULL, "", Some(&href)) {
         web_sys::console::warn_1(&format!("squeeze: cannot update the address bar: {e:?}").into());
     }
 }

@@ -13,7 +13,7 @@ use crate::pages::{
 #[component]
 pub fn App() -> impl IntoView {
     view! {
-        <Router>
+        <Router base=crate::site::base()>
             <header class="site-header">
                 <nav class="site-nav" aria-label="Main">
                     <A href="/" attr:class="brand">"squeeze"</A>
@@ -24,6 +24,8 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main class="site-main">
+                <crate::offline::NetworkNotice/>
+                <crate::offline::UpdateNotice/>
                 <WorkerNotice/>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home/>
@@ -36,6 +38,7 @@ pub fn App() -> impl IntoView {
             </main>
             <footer class="site-footer">
                 "Everything runs in your browser: nothing to install, and your text never leaves this page."
+                <crate::offline::OfflineReady/>
             </footer>
         </Router>
     }

@@ -18,8 +18,9 @@ const CONTENT_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/content.json"
 pub fn content() -> &'static Content {
     static CONTENT: OnceLock<Content> = OnceLock::new();
     CONTENT.get_or_init(|| {
-        Content::from_json(CONTENT_JSON)
-            .expect("build.rs writes the JSON that content::Content reads")
+        // The lessons link site-absolute (`/lab`); below a base path they need it in front.
+        let json = crate::site::rebase_links_in_json(CONTENT_JSON, crate::site::base());
+        Content::from_json(&json).expect("build.rs writes the JSON that content::Content reads")
     })
 }
 

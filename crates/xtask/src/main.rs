@@ -2,7 +2,9 @@
 //! the cargo-xtask convention): one module per job, few dependencies (anyhow; the engine for `distill`).
 //!
 //! - `serve`: install what is missing, build the site in release mode and serve it
-//!   on http://127.0.0.1:8080/ (offline).
+//!   on http://127.0.0.1:8080/ (offline), rebuilding on changes.
+//! - `dist`: a release build for any static host (public URL, 404.html, _headers, sw.js).
+//! - `postbuild`: Trunk's post_build hook (404.html, .nojekyll, the service worker).
 //! - `test`: everything CI checks, in order, stopping at the first failure.
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
 //! - `bench`: forward latency of every scheme, native and in Chromium (docs/BENCHMARKS.md).
@@ -12,9 +14,11 @@
 mod bench;
 mod cmd;
 mod disk;
+mod dist;
 mod distill;
 mod fuzz;
 mod install;
+mod postbuild;
 mod serve;
 mod test;
 
@@ -25,8 +29,13 @@ const USAGE: &str = "\
 usage: cargo xtask <job>
 
 jobs:
-  serve     install what is missing, build the site (release) and serve it on
-            http://127.0.0.1:8080/ offline; Ctrl-C stops it
+  serve     [--port N] [--address A]: install what is missing, build the site
+            (release) into dist/ and serve it on http://127.0.0.1:8080/ offline,
+            with the headers of its _headers file; rebuilds when a source changes;
+            Ctrl-C stops it
+  dist      [--public-url /sub/path/] [--out DIR]: a release build for any static
+            host (default: dist/ at /): every URL relative to the public URL,
+            404.html for deep links, _headers, a service worker for offline use
   test      fmt check, clippy (native + wasm), native tests, wasm tests in headless
             Chromium, release site build, browser end-to-end tests; stops at the
             first failure and prints a summary with timings
@@ -42,12 +51,16 @@ jobs:
             toolchain without sanitizers, installing cargo-fuzz if missing; prints
             executions, exec/s and the result per target; fails on a crash
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
-            version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver";
+            version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver
+  postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): writes 404.html,
+            .nojekyll and sw.js into the staged build (TRUNK_STAGING_DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") if args.len() == 1 => serve::run(),
+        Some("serve") => serve::run(&args[1..]),
+        Some("dist") => dist::run(&args[1..]),
+        Some("postbuild") => postbuild::run(&args[1..]),
         Some("test") if args.len() == 1 => test::run(),
         Some("install") if args.len() == 1 => install::all(&install::Needs::everything()),
         Some("distill") => distill::run(&args[1..]),

@@ -1,26 +1,193 @@
-//! `cargo xtask serve`: install what is missing, build the site in release mode,
-//! then serve it with `trunk serve` on 127.0.0.1:8080 (address, port and offline
-//! mode come from Trunk.toml). Release, because a debug build is 15-20x slower
-//! at run time and makes the lab's timings meaningless.
+//! `cargo xtask serve [--port N] [--address A]`: install what is missing, build the site
+//! in release mode into `dist/`, serve it on http://127.0.0.1:8080/ as a static host with
+//! rewrites would (deep links get `index.html`; the headers of the build's own `_headers`
+//! file, so the worker gets its Content-Security-Policy), and rebuild when a source
+//! changes. Release, because a debug build is 15-20x slower at run time and makes the
+//! lab's timings meaningless.
+//!
+//! Not `trunk serve`: trunk 0.21 answers with a Content-Security-Policy header of its own
+//! (a nonce for scripts and styles) that blocks the stylesheets and the worker, and it
+//! writes a live-reload script into `dist/` that the page's policy refuses.
 
-use anyhow::Result;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, SystemTime};
 
-use crate::{cmd, install};
+use anyhow::{bail, Context, Result};
+use site_server::{headers_file, Fallback, Options, StaticServer};
 
-/// Where the site is served (Trunk.toml `[serve]`).
-pub const URL: &str = "http://127.0.0.1:8080/";
+use crate::{cmd, install, project_root};
 
-/// Runs the job; returns only when trunk stops.
-pub fn run() -> Result<()> {
+/// Where the site is served unless `--address` / `--port` say otherwise.
+pub const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
+
+/// What a change to these rebuilds (paths from the repository root).
+const WATCHED: &[&str] = &[
+    "index.html",
+    "Trunk.toml",
+    "Cargo.toml",
+    "Cargo.lock",
+    "crates/web",
+    "crates/engine",
+    "crates/content",
+    "www",
+    "lessons",
+];
+
+/// Runs the job; returns only on an error (Ctrl-C stops it).
+pub fn run(args: &[String]) -> Result<()> {
+    let addr = parse_args(args)?;
     install::all(&install::Needs {
         lint_components: false,
         browser: false,
     })?;
-    // Build first so a broken build fails here with trunk's message, and the URL is
-    // printed only once there is something to see. The serve below is then a
-    // no-op rebuild (~1 s) followed by the server and a file watcher.
+    let root = project_root();
     println!("xtask: building the site (release; first build ~3 min, then ~40 s)");
-    cmd::run(cmd::new("trunk").args(["build", "--release"]))?;
-    println!("\nxtask: serving squeeze at {URL} (lab: {URL}lab) — Ctrl-C stops\n");
-    cmd::run(cmd::new("trunk").args(["serve", "--release"]))
+    build()?;
+    let dist = root.join("dist");
+    let server = StaticServer::serve(Options {
+        headers: read_headers(&dist)?,
+        fallback: Fallback::AppShell,
+        addr,
+        ..Options::new(&dist)
+    })
+    .with_context(|| format!("cannot serve on {addr}"))?;
+    let url = server.site_url();
+    println!(
+        "\nxtask: serving squeeze at {url} (lab: {url}lab) — Ctrl-C stops\n\
+         xtask: watching the sources; a change rebuilds dist/ (then reload the page)\n"
+    );
+    let mut seen = fingerprint(&root);
+    loop {
+        thread::sleep(Duration::from_secs(1));
+        let now = fingerprint(&root);
+        if now == seen {
+            continue;
+        }
+        // Let a burst of saves settle before building.
+        thread::sleep(Duration::from_millis(500));
+        seen = fingerprint(&root);
+        println!("xtask: a source changed: rebuilding");
+        match build() {
+            Ok(()) => println!("xtask: rebuilt; reload {url}"),
+            Err(e) => eprintln!("xtask: the rebuild failed (still serving the last build): {e:#}"),
+        }
+    }
+}
+
+/// `--port N` and `--address A` (both optional).
+fn parse_args(args: &[String]) -> Result<SocketAddr> {
+    let (ip, port) = DEFAULT_ADDR;
+    let mut addr = SocketAddr::from((ip, port));
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest
+            .next()
+            .with_context(|| format!("`{flag}` needs a value"))?;
+        match flag.as_str() {
+            "--port" => {
+                addr.set_port(
+                    value
+                        .parse()
+                        .with_context(|| format!("`{value}` is not a port number"))?,
+                );
+            }
+            "--address" => {
+                let ip: IpAddr = value
+                    .parse()
+                    .with_context(|| format!("`{value}` is not an IP address"))?;
+                addr.set_ip(ip);
+            }
+            other => bail!("unknown option `{other}` (serve takes --port N and --address A)"),
+        }
+    }
+    Ok(addr)
+}
+
+fn build() -> Result<()> {
+    cmd::run(cmd::new("trunk").args(["build", "--release"]))
+}
+
+/// The header rules of the build (`dist/_headers`, from `www/_headers`).
+pub fn read_headers(dist: &Path) -> Result<Vec<headers_file::Rule>> {
+    let path = dist.join("_headers");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    headers_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The newest modification time and the number of files under [`WATCHED`]: a change
+/// to either means a source was saved, added or removed.
+fn fingerprint(root: &Path) -> (Option<SystemTime>, usize) {
+    let mut newest = None;
+    let mut count = 0;
+    let mut stack: Vec<PathBuf> = WATCHED.iter().map(|p| root.join(p)).collect();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| !is_hidden(p)),
+                );
+            }
+            continue;
+        }
+        count += 1;
+        if let Ok(modified) = meta.modified() {
+            newest = newest.max(Some(modified));
+        }
+    }
+    (newest, count)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn port_and_address_are_optional() {
+        assert_eq!(parse_args(&[]).unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            parse_args(&args(&["--port", "9001"])).unwrap().to_string(),
+            "127.0.0.1:9001"
+        );
+        assert_eq!(
+            parse_args(&args(&["--address", "0.0.0.0", "--port", "80"]))
+                .unwrap()
+                .to_string(),
+            "0.0.0.0:80"
+        );
+        assert!(parse_args(&args(&["--port"])).is_err());
+        assert!(parse_args(&args(&["--port", "http"])).is_err());
+        assert!(parse_args(&args(&["--open", "1"])).is_err());
+    }
+
+    #[test]
+    fn the_fingerprint_sees_an_edit() {
+        let root = std::env::temp_dir().join(format!("xtask-fp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("lessons")).unwrap();
+        std::fs::write(root.join("lessons/a.md"), "a").unwrap();
+        let before = fingerprint(&root);
+        std::fs::write(root.join("lessons/b.md"), "b").unwrap();
+        let after = fingerprint(&root);
+        assert_eq!(before.1 + 1, after.1);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

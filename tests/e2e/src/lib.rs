@@ -1,16 +1,18 @@
 //! End-to-end tests for squeeze: the built site (`trunk build --release` into
-//! `dist/`) served by [`server::StaticServer`] and driven in a real headless
-//! Chromium through [`webdriver::Session`].
+//! `dist/`) served by [`StaticServer`] (or by the real `cargo xtask serve`,
+//! [`serve_process`]) and driven in a real headless Chromium through
+//! [`webdriver::Session`].
 //!
 //! The browser tests in `tests/` run only when `SQUEEZE_DIST` names the built
 //! site (`cargo xtask test` always sets it). Without it they print a loud
 //! SKIPPED line and pass, so a plain `cargo test --workspace` stays fast. With
 //! it, anything missing (the site, Chromium, chromedriver) is a failure.
 
+pub mod console;
 pub mod lab;
 pub mod panels;
 pub mod quiz;
-pub mod server;
+pub mod serve_process;
 pub mod webdriver;
 
 use std::io::Write;
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use server::StaticServer;
+pub use site_server::{headers_file, Fallback, Options as ServeOptions, StaticServer};
 pub use webdriver::{Element, Error, Result, Session};
 
 /// The environment variable that names the built site.
@@ -38,8 +40,24 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Site {
     /// The browser session (dropped first: it closes Chromium).
     pub browser: Session,
-    server: StaticServer,
+    host: Host,
+    /// The site's URL without a trailing `/` (`http://127.0.0.1:PORT` or `…/squeeze`).
+    base_url: String,
     dist: PathBuf,
+}
+
+/// What serves the site.
+enum Host {
+    /// The test's own server.
+    Static(StaticServer),
+    /// A `cargo xtask serve` process, held for its life (stopped when dropped).
+    Process {
+        _running: serve_process::ServeProcess,
+    },
+    /// A server the test did not start (a URL it was given).
+    External,
+    /// Stopped by [`Site::stop_server`]: the network is gone.
+    Stopped,
 }
 
 impl Site {
@@ -61,24 +79,67 @@ impl Site {
                 dist.display()
             )));
         }
-        let server = StaticServer::start_with(&dist, mounts, site_headers()?)
+        let options = ServeOptions {
+            mounts,
+            headers: site_headers(&dist)?,
+            ..ServeOptions::new(&dist)
+        };
+        Site::serve(dist, options).map(Some)
+    }
+
+    /// Serves `dist` as `options` say (a base path, a fallback, headers) and starts a browser.
+    pub fn serve(dist: PathBuf, options: ServeOptions) -> Result<Site> {
+        let server = StaticServer::serve(options)
             .map_err(|e| Error(format!("cannot serve {}: {e}", dist.display())))?;
+        let base_url = server.site_url().trim_end_matches('/').to_string();
         let browser = Session::start()?;
-        Ok(Some(Site {
+        Ok(Site {
             browser,
-            server,
+            host: Host::Static(server),
+            base_url,
             dist,
-        }))
+        })
     }
 
-    /// The absolute URL of `path` (e.g. `/lab?text=hi`) on the local server.
+    /// A browser on the site that `process` (`cargo xtask serve`) serves from `dist`.
+    pub fn on_process(process: serve_process::ServeProcess, dist: PathBuf) -> Result<Site> {
+        let base_url = process.url().trim_end_matches('/').to_string();
+        let browser = Session::start()?;
+        Ok(Site {
+            browser,
+            host: Host::Process { _running: process },
+            base_url,
+            dist,
+        })
+    }
+
+    /// A browser on a site someone else serves at `url` (built from `dist`).
+    pub fn on_url(url: &str, dist: PathBuf) -> Result<Site> {
+        let browser = Session::start()?;
+        Ok(Site {
+            browser,
+            host: Host::External,
+            base_url: url.trim_end_matches('/').to_string(),
+            dist,
+        })
+    }
+
+    /// The absolute URL of `path` (e.g. `/lab?text=hi`) on the site, below its base path.
     pub fn url(&self, path: &str) -> String {
-        self.server.url(path)
+        format!("{}{path}", self.base_url)
     }
 
-    /// The request targets the server has seen, in order.
+    /// The request targets the test's own server has seen, in order (none for a process).
     pub fn requests(&self) -> Vec<String> {
-        self.server.requests()
+        match &self.host {
+            Host::Static(server) => server.requests(),
+            Host::Process { .. } | Host::External | Host::Stopped => Vec::new(),
+        }
+    }
+
+    /// Stops the server: from now on nothing answers at the site's address.
+    pub fn stop_server(&mut self) {
+        self.host = Host::Stopped;
     }
 
     /// The built site being served.
@@ -101,32 +162,14 @@ pub fn dist_or_skip(test: &str) -> Option<PathBuf> {
     dist.map(PathBuf::from)
 }
 
-/// The headers every file of the site is served with: Trunk.toml's `[serve.headers]`,
-/// which `trunk serve` sends too (the Content-Security-Policy of the worker's script).
-pub fn site_headers() -> Result<Vec<(String, String)>> {
-    let path = repo_root().join("Trunk.toml");
+/// The header rules the built site asks its host for: its `_headers` file (copied from
+/// `www/_headers`), which `cargo xtask serve` sends too (the worker's
+/// Content-Security-Policy, among others).
+pub fn site_headers(dist: &Path) -> Result<Vec<headers_file::Rule>> {
+    let path = dist.join("_headers");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e| Error(format!("{}: {e}", path.display())))?;
-    let Some(headers) = doc
-        .get("serve")
-        .and_then(|s| s.get("headers"))
-        .and_then(|h| h.as_table())
-    else {
-        return Ok(Vec::new());
-    };
-    headers
-        .iter()
-        .map(|(name, value)| match value.as_str() {
-            Some(v) => Ok((name.clone(), v.to_string())),
-            None => Err(Error(format!(
-                "{}: [serve.headers] {name} is not a string",
-                path.display()
-            ))),
-        })
-        .collect()
+    headers_file::parse(&text).map_err(|e| Error(format!("{}: {e}", path.display())))
 }
 
 /// The repository root (two levels above this crate).

@@ -442,6 +442,39 @@ impl Session {
         }
     }
 
+    /// Every console entry Chromium logged since the last call (drained), as
+    /// `(level, message)`: `SEVERE` for errors, CSP violations, failed loads and
+    /// uncaught exceptions.
+    pub fn console_entries(&self) -> Result<Vec<(String, String)>> {
+        let value = self.post("/se/log", json!({ "type": "browser" }))?;
+        let Value::Array(entries) = value else {
+            return err(format!("the browser log is not a list: {value}"));
+        };
+        Ok(entries
+            .iter()
+            .map(|e| {
+                (
+                    e["level"].as_str().unwrap_or("?").to_string(),
+                    e["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect())
+    }
+
+    /// Switches Chromium's network emulation: offline (no request leaves the page) or back.
+    pub fn set_offline(&self, offline: bool) -> Result<()> {
+        self.post(
+            "/chromium/network_conditions",
+            json!({ "network_conditions": {
+                "offline": offline,
+                "latency": 0,
+                "download_throughput": -1,
+                "upload_throughput": -1,
+            }}),
+        )
+        .map(drop)
+    }
+
     fn url_or_unknown(&self) -> String {
         self.current_url()
             .unwrap_or_else(|_| "<unknown url>".into())

@@ -1,7 +1,7 @@
 //! The page's own defences: a Content-Security-Policy that the working page does not
 //! trip and that keeps the page off the Hugging Face Hub; the worker, which the page's
 //! meta policy does not bind (measured here), bound instead by the policy the site's
-//! files are served with (Trunk.toml `[serve.headers]`): its own origin plus the Hub for
+//! files are served with (`www/_headers`, in every build): its own origin plus the Hub for
 //! a Hub model the learner asks for; and a worker that is restarted (and the learner
 //! told) when it dies.
 

@@ -40,7 +40,7 @@ pub fn LessonPath() -> impl IntoView {
                     <div class="path-body">
                         <a
                             class="path-title"
-                            href=Route::Lesson(lesson.slug.clone()).href()
+                            href={crate::site::path(&Route::Lesson(lesson.slug.clone()).href())}
                             data-testid="lesson-link"
                         >
                             {lesson.title.as_str()}
@@ -49,7 +49,7 @@ pub fn LessonPath() -> impl IntoView {
                         <p class="path-meta">
                             <span>{format!("{} min read", lesson.minutes)}</span>
                             {status.visited.then(|| view! { <span>"Read"</span> })}
-                            <a href=Route::Quiz(lesson.slug.clone()).href() data-testid="quiz-link">
+                            <a href={crate::site::path(&Route::Quiz(lesson.slug.clone()).href())} data-testid="quiz-link">
                                 {quiz_text}
                             </a>
                         </p>

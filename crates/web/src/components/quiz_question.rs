@@ -102,7 +102,7 @@ pub fn QuizQuestion(
             <div class="question-prompt prose" id=prompt_id.clone() inner_html=question.prompt_html.as_str()></div>
             {question.lab.as_deref().map(|href| view! {
                 <p class="question-lab">
-                    <a href=href target="_blank" rel="noopener" data-testid="quiz-lab-link">
+                    <a href=crate::site::path(href) target="_blank" rel="noopener" data-testid="quiz-lab-link">
                         "Find out in the lab (opens a new tab)"
                     </a>
                 </p>

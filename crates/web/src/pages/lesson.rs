@@ -51,7 +51,7 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
         <article class="lesson" data-testid="lesson" data-slug=lesson.slug.as_str()>
             <header class="lesson-head">
                 <p class="eyebrow">
-                    <a href=Route::Learn.href()>"Lessons"</a>
+                    <a href={crate::site::path(&Route::Learn.href())}>"Lessons"</a>
                     {format!(" · Lesson {position} of {} · {} min read", course.lessons.len(), lesson.minutes)}
                 </p>
                 <h1>{lesson.title.as_str()}</h1>
@@ -62,26 +62,26 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
             <aside class="lesson-quiz card" aria-label="Quiz">
                 <h2>"Check what you learned"</h2>
                 <p>{format!("{questions} questions, with feedback on every answer.")}</p>
-                <a class="button primary" href=Route::Quiz(lesson.slug.clone()).href() data-testid="lesson-quiz">
+                <a class="button primary" href={crate::site::path(&Route::Quiz(lesson.slug.clone()).href())} data-testid="lesson-quiz">
                     "Take the quiz"
                 </a>
             </aside>
             <nav class="lesson-nav" aria-label="Previous and next lesson">
                 {prev.map(|p| view! {
-                    <a class="lesson-nav-link prev" rel="prev" href=Route::Lesson(p.slug.clone()).href() data-testid="lesson-prev">
+                    <a class="lesson-nav-link prev" rel="prev" href={crate::site::path(&Route::Lesson(p.slug.clone()).href())} data-testid="lesson-prev">
                         <span class="lesson-nav-dir">"← Previous"</span>
                         <span class="lesson-nav-title">{p.title.as_str()}</span>
                     </a>
                 })}
                 {match next {
                     Some(n) => view! {
-                        <a class="lesson-nav-link next" rel="next" href=Route::Lesson(n.slug.clone()).href() data-testid="lesson-next">
+                        <a class="lesson-nav-link next" rel="next" href={crate::site::path(&Route::Lesson(n.slug.clone()).href())} data-testid="lesson-next">
                             <span class="lesson-nav-dir">"Next →"</span>
                             <span class="lesson-nav-title">{n.title.as_str()}</span>
                         </a>
                     }.into_any(),
                     None => view! {
-                        <a class="lesson-nav-link next" href=Route::Learn.href() data-testid="lesson-all">
+                        <a class="lesson-nav-link next" href={crate::site::path(&Route::Learn.href())} data-testid="lesson-all">
                             <span class="lesson-nav-dir">"Finished →"</span>
                             <span class="lesson-nav-title">"Back to all lessons"</span>
                         </a>
@@ -103,7 +103,7 @@ pub fn Missing(
             <h1>"No such lesson"</h1>
             <p>
                 "There is no lesson called “" {slug} "”. "
-                <a href=Route::Learn.href()>"See all lessons"</a> "."
+                <a href={crate::site::path(&Route::Learn.href())}>"See all lessons"</a> "."
             </p>
         </section>
     }

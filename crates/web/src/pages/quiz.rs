@@ -70,7 +70,7 @@ fn QuizView(lesson: &'static Lesson) -> impl IntoView {
         <article class="quiz" data-testid="quiz" data-slug=lesson.slug.as_str()>
             <header class="quiz-head">
                 <p class="eyebrow">
-                    <a href=Route::Lesson(lesson.slug.clone()).href() data-testid="quiz-lesson">
+                    <a href={crate::site::path(&Route::Lesson(lesson.slug.clone()).href())} data-testid="quiz-lesson">
                         "← Lesson: " {lesson.title.as_str()}
                     </a>
                 </p>
@@ -145,12 +145,12 @@ fn QuizView(lesson: &'static Lesson) -> impl IntoView {
                     </button>
                     {match next {
                         Some(n) => view! {
-                            <a class="button" href=Route::Lesson(n.slug.clone()).href() data-testid="quiz-next">
+                            <a class="button" href={crate::site::path(&Route::Lesson(n.slug.clone()).href())} data-testid="quiz-next">
                                 "Next lesson: " {n.title.as_str()}
                             </a>
                         }.into_any(),
                         None => view! {
-                            <a class="button" href=Route::Learn.href() data-testid="quiz-next">"All lessons"</a>
+                            <a class="button" href={crate::site::path(&Route::Learn.href())} data-testid="quiz-next">"All lessons"</a>
                         }.into_any(),
                     }}
                 </div>

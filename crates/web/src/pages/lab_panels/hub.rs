@@ -98,6 +98,11 @@ pub fn HubPanel(
                 "huggingface.co with a model.safetensors. Its files are downloaded once, kept in this "
                 "browser's cache, and read from there next time."
             </p>
+            {move || (!crate::offline::online().get()).then(|| view! {
+                <p class="banner info" role="status" data-testid="hub-offline">
+                    "You are offline: a model already in this browser's cache still loads; a new one needs the network."
+                </p>
+            })}
             <div class="actions">
                 <label>
                     "Model id "

@@ -1,16 +1,21 @@
-//! A tiny static file server for the built site (`dist/`), run in a thread on
-//! 127.0.0.1 at an ephemeral port.
+//! A small static file server for squeeze's built site, run in a thread.
 //!
-//! It does what a production host must do for a client-side-routed app: an
-//! unknown path without an extension (`/lab`, `/lessons/quantization`) gets
-//! `index.html` so deep links work on reload, while a missing asset
-//! (`/missing.wasm`) is a real 404 so a broken build shows up as one. Every
-//! response closes its connection: simple, and fast enough on loopback.
+//! `cargo xtask serve` serves `dist/` with it, and the browser tests serve a build with
+//! it in the two ways hosts behave ([`Fallback`]):
 //!
+//! - [`Fallback::AppShell`], a host with rewrites (and `cargo xtask serve`): an unknown
+//!   path without an extension (`/lab`, `/learn/quantization`) gets `index.html`, so
+//!   deep links work on reload, while a missing asset (`/missing.wasm`) is a real 404.
+//! - [`Fallback::NotFoundPage`], a plain host such as GitHub Pages: anything unknown
+//!   gets the site's `404.html` with status 404.
+//!
+//! The site may live below a path ([`Options::base`], e.g. `/squeeze/`, as on GitHub
+//! Pages); headers come from rules in the `_headers` format ([`headers_file`]).
 //! A test may mount another folder under a path prefix (a fake Hugging Face Hub at
-//! `/fake-hub/`, say: no index fallback there) and read which paths were asked for.
-//! Every response carries the site's own headers (`Site` passes Trunk.toml's
-//! `[serve.headers]`, as `trunk serve` sends them).
+//! `/fake-hub/`: no fallback there) and read which paths were asked for. Every
+//! response closes its connection: simple, and fast enough on loopback.
+
+pub mod headers_file;
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Write};
@@ -21,69 +26,132 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use headers_file::Rule;
+
 /// Largest request head we read; browsers send a few hundred bytes.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// What an unknown path inside the site gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// `index.html` (status 200) for a path without an extension; 404 for an asset.
+    AppShell,
+    /// The site's `404.html` with status 404, for any unknown path (GitHub Pages).
+    NotFoundPage,
+}
+
+/// How to serve a folder.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The folder served.
+    pub root: PathBuf,
+    /// The URL path the site lives under: `/`, or e.g. `/squeeze/` (starts and ends with `/`).
+    pub base: String,
+    /// What unknown paths get.
+    pub fallback: Fallback,
+    /// Header rules (`_headers` format), matched against the path below `base`.
+    pub headers: Vec<Rule>,
+    /// `(prefix, dir)`: `dir` served under `prefix` (starts and ends with `/`), no fallback.
+    pub mounts: Vec<(String, PathBuf)>,
+    /// Where to listen; port 0 lets the OS pick.
+    pub addr: SocketAddr,
+}
+
+impl Options {
+    /// `root` at `/` on 127.0.0.1 (a free port), with the app-shell fallback, no
+    /// headers and no mounts.
+    pub fn new(root: impl Into<PathBuf>) -> Options {
+        Options {
+            root: root.into(),
+            base: "/".into(),
+            fallback: Fallback::AppShell,
+            headers: Vec::new(),
+            mounts: Vec::new(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
 
 /// A running server; it stops when dropped.
 pub struct StaticServer {
     addr: SocketAddr,
+    base: String,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     accept_thread: Option<JoinHandle<()>>,
 }
 
 impl StaticServer {
-    /// Serves `root` on 127.0.0.1 at a port the OS picks.
+    /// Serves `root` on 127.0.0.1 at a port the OS picks ([`Options::new`]).
     pub fn start(root: impl Into<PathBuf>) -> io::Result<StaticServer> {
-        StaticServer::start_with(root, Vec::new(), Vec::new())
+        StaticServer::serve(Options::new(root))
     }
 
-    /// Serves `root`, and each `(prefix, dir)` of `mounts` under `prefix` (which starts
-    /// and ends with `/`); every response also carries each `(name, value)` of `headers`.
+    /// Serves `root`, and each `(prefix, dir)` of `mounts` under `prefix`; every
+    /// response also carries each `(name, value)` of `headers`.
     pub fn start_with(
         root: impl Into<PathBuf>,
         mounts: Vec<(String, PathBuf)>,
         headers: Vec<(String, String)>,
     ) -> io::Result<StaticServer> {
-        let root: PathBuf = root.into();
-        if !root.is_dir() {
+        StaticServer::serve(Options {
+            mounts,
+            headers: vec![Rule {
+                pattern: "/*".into(),
+                headers,
+            }],
+            ..Options::new(root)
+        })
+    }
+
+    /// Serves as `options` say.
+    pub fn serve(options: Options) -> io::Result<StaticServer> {
+        if !options.root.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("static root {} is not a directory", root.display()),
+                format!("static root {} is not a directory", options.root.display()),
             ));
         }
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        if !options.base.starts_with('/') || !options.base.ends_with('/') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the base path `{}` must start and end with `/`",
+                    options.base
+                ),
+            ));
+        }
+        let listener = TcpListener::bind(options.addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
+        let base = options.base.clone();
         let shared = Arc::new(Shared {
-            root,
-            mounts,
-            headers,
+            options,
             log: Mutex::new(Vec::new()),
         });
-        let root = Arc::clone(&shared);
+        let for_threads = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
-            .name("e2e-static-server".into())
+            .name("static-server".into())
             .spawn(move || {
                 for stream in listener.incoming() {
                     if stop_flag.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let root = Arc::clone(&root);
+                    let shared = Arc::clone(&for_threads);
                     // One thread per connection: the browser opens several at once
                     // and a slow one (the 5 MB wasm) must not block the others.
-                    let _ =
-                        thread::Builder::new()
-                            .name("e2e-static-conn".into())
-                            .spawn(move || {
-                                let _ = handle(stream, &root);
-                            });
+                    let _ = thread::Builder::new()
+                        .name("static-conn".into())
+                        .spawn(move || {
+                            let _ = handle(stream, &shared);
+                        });
                 }
             })?;
         Ok(StaticServer {
             addr,
+            base,
             shared,
             stop,
             accept_thread: Some(accept_thread),
@@ -104,9 +172,14 @@ impl StaticServer {
             .unwrap_or_default()
     }
 
-    /// An absolute URL for `path` (which starts with `/`) on this server.
+    /// An absolute URL for `path` (which starts with `/`) on this server, outside the base path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The site's URL: `http://<addr><base>`, ending in `/`.
+    pub fn site_url(&self) -> String {
+        self.url(&self.base)
     }
 }
 
@@ -121,18 +194,21 @@ impl Drop for StaticServer {
     }
 }
 
-/// What every connection thread reads: the folders served and the request log.
+/// What every connection thread reads: how to serve, and the request log.
 struct Shared {
-    root: PathBuf,
-    mounts: Vec<(String, PathBuf)>,
-    headers: Vec<(String, String)>,
+    options: Options,
     log: Mutex<Vec<String>>,
 }
 
 /// What a request resolves to.
 #[derive(Debug, PartialEq, Eq)]
 enum Resolved {
+    /// A file, served with status 200.
     File(PathBuf),
+    /// The app shell or 404 page standing in for an unknown path, with its status.
+    Fallback(PathBuf, u16),
+    /// Redirect to this location (the base path without its trailing `/`).
+    Redirect(String),
     NotFound,
     Forbidden,
 }
@@ -150,14 +226,7 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         head.extend_from_slice(&line);
         if head.len() > MAX_HEAD_BYTES {
-            return respond(
-                stream,
-                431,
-                "text/plain",
-                b"request head too large",
-                true,
-                &[],
-            );
+            return respond(stream, 431, "text/plain", b"request head too large", true, &[]);
         }
     }
     let head = String::from_utf8_lossy(&head);
@@ -171,35 +240,78 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     if let Ok(mut log) = shared.log.lock() {
         log.push(target.to_string());
     }
-    let mounted = shared
+    let options = &shared.options;
+    let resolved = route(options, target);
+    let site_path = |file: &Path| -> String {
+        let rel = file.strip_prefix(&options.root).unwrap_or(file);
+        format!("/{}", rel.to_string_lossy().replace('\\', "/"))
+    };
+    let (status, file) = match resolved {
+        Resolved::File(file) => (200, file),
+        Resolved::Fallback(file, status) => (status, file),
+        Resolved::Redirect(location) => {
+            let headers = [("Location".to_string(), location)];
+            return respond(stream, 301, "text/plain", b"moved", with_body, &headers);
+        }
+        Resolved::NotFound => {
+            return respond(stream, 404, "text/plain", b"not found", with_body, &[])
+        }
+        Resolved::Forbidden => {
+            return respond(stream, 403, "text/plain", b"forbidden", with_body, &[])
+        }
+    };
+    let headers = headers_file::headers_for(&options.headers, &site_path(&file));
+    match fs::read(&file) {
+        Ok(bytes) => respond(stream, status, mime_type(&file), &bytes, with_body, &headers),
+        Err(_) => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
+    }
+}
+
+/// What `target` gets: a mount's file, a file of the site, its fallback, or an error.
+fn route(options: &Options, target: &str) -> Resolved {
+    let mounted = options
         .mounts
         .iter()
         .find_map(|(prefix, dir)| Some((target.strip_prefix(prefix.as_str())?, dir)));
-    let resolved = match mounted {
-        // A mount has no index fallback: what is not there is a 404.
-        Some((rest, dir)) => match resolve(dir, &format!("/{rest}")) {
+    if let Some((rest, dir)) = mounted {
+        // A mount has no fallback: what is not there is a 404.
+        return match resolve(dir, &format!("/{rest}")) {
             Resolved::File(f) if f.starts_with(dir) && f != dir.join("index.html") => {
                 Resolved::File(f)
             }
             Resolved::Forbidden => Resolved::Forbidden,
             _ => Resolved::NotFound,
-        },
-        None => resolve(&shared.root, target),
+        };
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let Some(rest) = path.strip_prefix(options.base.as_str()) else {
+        // `/squeeze` → `/squeeze/`, as hosts do for a folder.
+        if path == options.base.trim_end_matches('/') {
+            return Resolved::Redirect(options.base.clone());
+        }
+        return Resolved::NotFound;
     };
-    match resolved {
-        Resolved::File(path) => match fs::read(&path) {
-            Ok(bytes) => respond(
-                stream,
-                200,
-                mime_type(&path),
-                &bytes,
-                with_body,
-                &shared.headers,
-            ),
-            Err(_) => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
-        },
-        Resolved::NotFound => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
-        Resolved::Forbidden => respond(stream, 403, "text/plain", b"forbidden", with_body, &[]),
+    match resolve(&options.root, &format!("/{rest}")) {
+        Resolved::NotFound => fallback(options, rest),
+        other => other,
+    }
+}
+
+/// The stand-in for an unknown path `rest` (below the base), as [`Options::fallback`] says.
+fn fallback(options: &Options, rest: &str) -> Resolved {
+    let last = rest.rsplit('/').next().unwrap_or("");
+    let (page, status) = match options.fallback {
+        // A route such as `/lab` (no extension) is the app's business: give it index.html.
+        // A path with an extension names an asset, and a missing asset is an error.
+        Fallback::AppShell if last.contains('.') => return Resolved::NotFound,
+        Fallback::AppShell => ("index.html", 200),
+        Fallback::NotFoundPage => ("404.html", 404),
+    };
+    let file = options.root.join(page);
+    if file.is_file() {
+        Resolved::Fallback(file, status)
+    } else {
+        Resolved::NotFound
     }
 }
 
@@ -213,12 +325,14 @@ fn respond(
 ) -> io::Result<()> {
     let reason = match status {
         200 => "OK",
+        301 => "Moved Permanently",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         _ => "Request Header Fields Too Large",
     };
-    // no-store: every test run must see the dist it was given, never a cached one.
+    // no-store: every test run must see the build it was given, never a cached one
+    // (the site's service worker keeps its own copy for offline use).
     let extra: String = extra
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
@@ -235,41 +349,31 @@ fn respond(
     stream.flush()
 }
 
-/// Maps a request target to a file under `root`, with the SPA fallback.
+/// Maps a request path (below the site's root) to a file under `root`: the file, a
+/// folder's `index.html`, or not found; never anything outside `root`.
 fn resolve(root: &Path, target: &str) -> Resolved {
     let path = target.split(['?', '#']).next().unwrap_or("");
     let Some(decoded) = percent_decode(path) else {
         return Resolved::Forbidden;
     };
     let mut file = root.to_path_buf();
-    let mut last = "";
     for segment in decoded.split('/') {
         match segment {
             "" | "." => continue,
             // Never leave the root, whatever the browser (or a test) asks for.
             ".." => return Resolved::Forbidden,
             s if s.contains('\\') || s.contains('\0') => return Resolved::Forbidden,
-            s => {
-                file.push(s);
-                last = s;
-            }
+            s => file.push(s),
         }
     }
     if file.is_dir() {
         file.push("index.html");
     }
     if file.is_file() {
-        return Resolved::File(file);
+        Resolved::File(file)
+    } else {
+        Resolved::NotFound
     }
-    // A route such as `/lab` (no extension) is the app's business: give it index.html.
-    // A path with an extension names an asset, and a missing asset is an error.
-    if !last.contains('.') {
-        let index = root.join("index.html");
-        if index.is_file() {
-            return Resolved::File(index);
-        }
-    }
-    Resolved::NotFound
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
@@ -324,7 +428,31 @@ pub fn mime_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::TempDir;
+    use std::sync::atomic::AtomicU32;
+
+    /// A fresh folder under the temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(prefix: &str) -> io::Result<TempDir> {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let n = N.fetch_add(1, Ordering::SeqCst);
+            let path = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&path);
+            fs::create_dir_all(&path)?;
+            Ok(TempDir(path))
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
 
     fn site() -> TempDir {
         let dir = TempDir::new("e2e-server-test").unwrap();
@@ -417,11 +545,12 @@ mod tests {
             Resolved::File(root.join("app.js"))
         );
         assert_eq!(resolve(root, "/"), Resolved::File(root.join("index.html")));
+        assert_eq!(resolve(root, "/quiz/1#q2"), Resolved::NotFound);
         assert_eq!(
-            resolve(root, "/quiz/1#q2"),
-            Resolved::File(root.join("index.html"))
+            route(&Options::new(root), "/quiz/1#q2"),
+            Resolved::Fallback(root.join("index.html"), 200)
         );
-        assert_eq!(resolve(root, "/nope.css"), Resolved::NotFound);
+        assert_eq!(route(&Options::new(root), "/nope.css"), Resolved::NotFound);
         assert_eq!(percent_decode("a%20b%C3%A9").as_deref(), Some("a bé"));
         assert_eq!(percent_decode("%4"), None);
     }
@@ -465,5 +594,55 @@ mod tests {
     fn start_refuses_a_missing_root() {
         let err = StaticServer::start("/definitely/not/here").err().unwrap();
         assert!(err.to_string().contains("/definitely/not/here"), "{err}");
+    }
+
+    #[test]
+    fn a_site_below_a_base_path_with_a_404_page_behaves_like_github_pages() {
+        let dir = site();
+        fs::write(dir.path().join("404.html"), "<p>lost</p>").unwrap();
+        let server = StaticServer::serve(Options {
+            base: "/squeeze/".into(),
+            fallback: Fallback::NotFoundPage,
+            headers: headers_file::parse("/*\n  X-Site: yes\n").unwrap(),
+            ..Options::new(dir.path())
+        })
+        .unwrap();
+        assert_eq!(server.site_url(), server.url("/squeeze/"));
+        let (status, _, body) = get(&server, "/squeeze/app.js");
+        assert_eq!((status, body.as_slice()), (200, b"export const x = 1;".as_slice()));
+        let (status, ctype, body) = get(&server, "/squeeze/");
+        assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
+        assert_eq!(body, b"<!doctype html><p>home</p>");
+        // Deep links and missing assets alike get the 404 page with status 404.
+        for path in ["/squeeze/lab", "/squeeze/learn/quantization?x=1", "/squeeze/nope.wasm"] {
+            let (status, ctype, body) = get(&server, path);
+            assert_eq!((status, ctype.as_str()), (404, "text/html; charset=utf-8"), "{path}");
+            assert_eq!(body, b"<p>lost</p>", "{path}");
+            assert_eq!(get_header(&server, path, "x-site").1, "yes", "{path}");
+        }
+        // Outside the base path there is no site; the bare base redirects into it.
+        assert_eq!(get(&server, "/app.js").0, 404);
+        assert_eq!(get(&server, "/lab").0, 404);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .build()
+            .into();
+        let resp = agent.get(&server.url("/squeeze")).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 301);
+        assert_eq!(resp.headers().get("location").unwrap(), "/squeeze/");
+    }
+
+    #[test]
+    fn a_bad_base_path_is_refused() {
+        let dir = site();
+        for base in ["squeeze/", "/squeeze", ""] {
+            let options = Options {
+                base: base.into(),
+                ..Options::new(dir.path())
+            };
+            assert!(StaticServer::serve(options).is_err(), "{base}");
+        }
     }
 }

@@ -1,0 +1,324 @@
+//! The site opened the ways its users open it, in real headless Chromium:
+//!
+//! (a) the real `cargo xtask serve` (started by the test on a free port, stopped after);
+//! (b) `cargo xtask dist --public-url /squeeze/` on a plain static host that sends no
+//!     headers and answers unknown paths with `404.html` and status 404 (GitHub Pages);
+//! (c) (b) after one visit, then offline: Chromium's offline emulation and the server
+//!     stopped, so only the service worker's copy can answer.
+//!
+//! Two variables point a test at a site made elsewhere, to see it fail on an older
+//! build: `SQUEEZE_SERVE_URL` (a running server, instead of starting `cargo xtask
+//! serve`) and `SQUEEZE_STATIC_DIST` (a built folder, instead of `cargo xtask dist`).
+//!
+//! Each walks every page (/, /learn, each lesson, each quiz, /lab, /train): the page
+//! shows with all its stylesheets applied, its links stay below the site's base path,
+//! the lab answers with logits (time to first logits printed), /train takes a training
+//! step, and the console shows no error, CSP violation or page error.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use e2e::console::ConsoleWatch;
+use e2e::lab::{testid, Lab};
+use e2e::quiz::course;
+use e2e::serve_process::ServeProcess;
+use e2e::{dist_or_skip, repo_root, Fallback, ServeOptions, Session, Site, UI_TIMEOUT};
+use serde_json::Value;
+
+/// The GitHub Pages project path the static build is made for.
+const PUBLIC_URL: &str = "/squeeze/";
+
+/// How long /train may take to cut its student and take a first step.
+const TRAIN_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// How long the service worker may take to save the site (≈ 25 MB from loopback).
+const SAVE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What one walk through the site measured.
+struct Walk {
+    pages: Vec<String>,
+    first_logits: Duration,
+}
+
+#[test]
+fn a_served_by_cargo_xtask_serve() -> Result<()> {
+    let Some(dist) = dist_or_skip("a_served_by_cargo_xtask_serve") else {
+        return Ok(());
+    };
+    let site = match std::env::var("SQUEEZE_SERVE_URL") {
+        Ok(url) => Site::on_url(&url, dist)?,
+        Err(_) => {
+            let process = ServeProcess::start()?;
+            println!("cargo xtask serve answers at {}", process.url());
+            Site::on_process(process, dist)?
+        }
+    };
+    let walk = walk_site(&site, "cargo xtask serve")?;
+    report("(a) cargo xtask serve", &walk);
+    Ok(())
+}
+
+#[test]
+fn b_static_host_below_a_path_with_a_404_page() -> Result<()> {
+    let Some(_) = dist_or_skip("b_static_host_below_a_path_with_a_404_page") else {
+        return Ok(());
+    };
+    let dist = static_build()?;
+    let site = github_pages_like(dist)?;
+    // A deep link is a 404 on such a host; its body is the app shell.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let mut resp = agent.get(&site.url("/lab")).call()?;
+    ensure!(resp.status().as_u16() == 404, "/lab answered {}", resp.status());
+    let body = resp.body_mut().read_to_string()?;
+    ensure!(
+        body.contains(&format!("<base href=\"{PUBLIC_URL}\"")),
+        "the 404 page is not the app shell below {PUBLIC_URL}: {body:.300}"
+    );
+    let walk = walk_site(&site, "static host")?;
+    report("(b) static host at /squeeze/", &walk);
+    Ok(())
+}
+
+#[test]
+fn c_static_host_offline_after_one_visit() -> Result<()> {
+    let Some(_) = dist_or_skip("c_static_host_offline_after_one_visit") else {
+        return Ok(());
+    };
+    let dist = static_build()?;
+    let mut site = github_pages_like(dist)?;
+    let b = &site.browser;
+    b.goto(&site.url("/"))?;
+    b.wait_for("the site to be saved for offline use", SAVE_TIMEOUT, |s| {
+        let el = s.find(&testid("offline-ready"))?;
+        Ok((el.attr("data-state")?.as_deref() == Some("saved")).then_some(()))
+    })?;
+    let mut console = ConsoleWatch::default();
+    console.collect(b, "/ (online, first visit)")?;
+    console.ensure_clean("the first visit")?;
+
+    b.set_offline(true)?;
+    site.stop_server();
+    let b = &site.browser;
+    // Reload the lab and a quiz in place, as a learner on a train would.
+    b.goto(&site.url("/lab"))?;
+    b.refresh()?;
+    let lab = Lab { browser: b };
+    lab.wait_until_ready()?;
+    let notice = b.wait_for_element(&testid("offline-notice"), UI_TIMEOUT)?;
+    let text = notice.text()?;
+    ensure!(
+        text.contains("offline") && text.contains("Hub"),
+        "the offline notice does not say what needs the network: {text}"
+    );
+    let slug = &course()?.lessons[0].slug;
+    b.goto(&site.url(&format!("/quiz/{slug}")))?;
+    b.refresh()?;
+    b.wait_for_element("[data-testid=quiz-question]", UI_TIMEOUT)?;
+    console.collect(b, "offline reloads")?;
+    console.ensure_clean("offline reloads")?;
+
+    let walk = walk_site(&site, "offline")?;
+    report("(c) static host, offline", &walk);
+    Ok(())
+}
+
+/// `cargo xtask dist --public-url /squeeze/` into target/xtask/e2e-static, once per run.
+fn static_build() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("SQUEEZE_STATIC_DIST") {
+        return Ok(PathBuf::from(dir));
+    }
+    static BUILT: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = repo_root().join("target/xtask/e2e-static");
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args(["xtask", "dist", "--public-url", PUBLIC_URL, "--out"])
+                .arg(&out)
+                .current_dir(repo_root())
+                .stdin(std::process::Stdio::null())
+                .status()
+                .map_err(|e| format!("cannot run cargo xtask dist: {e}"))?;
+            if !status.success() {
+                return Err(format!("`cargo xtask dist` failed ({status})"));
+            }
+            Ok(out)
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+/// `dist` served at /squeeze/ with no headers and the 404 page for anything unknown.
+fn github_pages_like(dist: PathBuf) -> Result<Site> {
+    let options = ServeOptions {
+        base: PUBLIC_URL.into(),
+        fallback: Fallback::NotFoundPage,
+        ..ServeOptions::new(&dist)
+    };
+    Ok(Site::serve(dist, options)?)
+}
+
+fn report(how: &str, walk: &Walk) {
+    println!(
+        "{how}: {} pages opened, 0 console problems, lab's first logits {} ms after navigation\n  pages: {}",
+        walk.pages.len(),
+        walk.first_logits.as_millis(),
+        walk.pages.join(" ")
+    );
+}
+
+/// Opens every page of the site and checks each; fails with every console problem seen.
+fn walk_site(site: &Site, what: &str) -> Result<Walk> {
+    let b = &site.browser;
+    let content = course()?;
+    let sheets = stylesheet_count(site.dist())?;
+    let base = base_path(&site.url("/"));
+    let mut console = ConsoleWatch::default();
+    let mut pages = Vec::new();
+    let mut visit = |path: &str, ready: &dyn Fn(&Session) -> Result<()>| -> Result<()> {
+        b.goto(&site.url(path))?;
+        ready(b).with_context(|| format!("{what}: {path} did not show"))?;
+        styled(b, sheets).with_context(|| format!("{what}: {path}"))?;
+        links_below_base(b, &base).with_context(|| format!("{what}: {path}"))?;
+        console.collect(b, path)?;
+        pages.push(path.to_string());
+        Ok(())
+    };
+    visit("/", &|b| {
+        b.wait_for_element(&testid("nav-lab"), UI_TIMEOUT)?;
+        Ok(())
+    })?;
+    visit("/learn", &|b| {
+        b.wait_for_element(&testid("lesson-path"), UI_TIMEOUT)?;
+        Ok(())
+    })?;
+    for lesson in &content.lessons {
+        let slug = lesson.slug.clone();
+        visit(&format!("/learn/{slug}"), &|b| {
+            let css = format!("article[data-testid=lesson][data-slug=\"{slug}\"]");
+            b.wait_for_element(&css, UI_TIMEOUT)?;
+            Ok(())
+        })?;
+        visit(&format!("/quiz/{slug}"), &|b| {
+            let css = format!("[data-testid=quiz][data-slug=\"{slug}\"] [data-testid=quiz-question]");
+            b.wait_for_element(&css, UI_TIMEOUT)?;
+            Ok(())
+        })?;
+    }
+    let first_logits = std::cell::Cell::new(Duration::ZERO);
+    visit("/lab", &|b| {
+        let start = Instant::now();
+        let lab = Lab { browser: b };
+        lab.wait_until_ready()?;
+        lab.run()?;
+        ensure!(!lab.has("lab-error")?, "the lab shows an error");
+        let int8 = lab.values("logits-int8")?;
+        ensure!(int8.len() == 2, "int8 logits: {int8:?}");
+        // Navigation start → logits on screen, by the page's own clock.
+        let now = b.execute("return performance.now();", vec![])?;
+        let ms = now.as_f64().unwrap_or(start.elapsed().as_secs_f64() * 1e3);
+        first_logits.set(Duration::from_secs_f64(ms / 1e3));
+        Ok(())
+    })?;
+    visit("/train", &|b| {
+        let start = b.wait_for_element(&testid("train-start"), UI_TIMEOUT)?;
+        start.click()?;
+        b.wait_for("a training step", TRAIN_TIMEOUT, |s| {
+            if let Some(e) = s.try_find(&testid("train-error"))? {
+                return Err(e2e::Error(format!("/train failed: {}", e.text()?)));
+            }
+            let step = s.find(&testid("train"))?.attr("data-step")?.unwrap_or_default();
+            Ok((step.parse::<u64>().unwrap_or(0) >= 1).then_some(()))
+        })?;
+        b.find(&testid("train-pause"))?.click()?;
+        Ok(())
+    })?;
+    // Client-side navigation from the home page's lab link stays below the base path.
+    visit("/", &|b| {
+        b.wait_for_element(&testid("nav-lab"), UI_TIMEOUT)?.click()?;
+        b.wait_for("the lab link to navigate", UI_TIMEOUT, |s| {
+            let url = s.current_url()?;
+            Ok(url.split('?').next().unwrap_or("").ends_with("/lab").then_some(url))
+        })
+        .and_then(|url| {
+            if url.contains(&format!("{base}/lab")) {
+                Ok(())
+            } else {
+                Err(e2e::Error(format!("the lab link left the base path: {url}")))
+            }
+        })?;
+        Lab { browser: b }.wait_until_ready()?;
+        Ok(())
+    })?;
+    console.ensure_clean(what)?;
+    Ok(Walk {
+        pages,
+        first_logits: first_logits.get(),
+    })
+}
+
+/// The path part of the site's URL without its trailing `/` (`""` or `/squeeze`).
+fn base_path(site_root_url: &str) -> String {
+    let after_host = site_root_url
+        .splitn(4, '/')
+        .nth(3)
+        .map(|p| format!("/{p}"))
+        .unwrap_or_default();
+    after_host.trim_end_matches('/').to_string()
+}
+
+/// How many stylesheets the built page links (Trunk writes one `<link rel="stylesheet">` each).
+fn stylesheet_count(dist: &Path) -> Result<usize> {
+    let html = std::fs::read_to_string(dist.join("index.html"))?;
+    let n = html.matches("rel=\"stylesheet\"").count();
+    ensure!(n >= 1, "dist/index.html links no stylesheet");
+    Ok(n)
+}
+
+/// Every linked stylesheet loaded and has rules, and the site's own layout applies.
+fn styled(b: &Session, expected: usize) -> Result<()> {
+    let state = b.execute(
+        "const sheets = [...document.styleSheets].filter((s) => s.href);
+         const rules = sheets.map((s) => { try { return s.cssRules.length; } catch (e) { return -1; } });
+         const nav = document.querySelector('.site-nav');
+         return { rules, nav: nav ? getComputedStyle(nav).display : null };",
+        vec![],
+    )?;
+    let rules: Vec<i64> = state["rules"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    ensure!(
+        rules.len() == expected && rules.iter().all(|&r| r > 0),
+        "stylesheets not applied: {expected} expected, rules per sheet {rules:?}"
+    );
+    ensure!(
+        state["nav"] == "flex",
+        "the site's layout is not applied (nav display {})",
+        state["nav"]
+    );
+    Ok(())
+}
+
+/// Every site-absolute link on the page starts with the base path.
+fn links_below_base(b: &Session, base: &str) -> Result<()> {
+    let hrefs = b.execute(
+        "return [...document.querySelectorAll('a[href^=\"/\"]')].map((a) => a.getAttribute('href'));",
+        vec![],
+    )?;
+    let outside: Vec<&str> = hrefs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|h| !h.starts_with("//") && !(h.starts_with(&format!("{base}/"))))
+        .collect();
+    ensure!(outside.is_empty(), "links outside the base path {base}/: {outside:?}");
+    Ok(())
+}
