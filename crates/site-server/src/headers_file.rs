@@ -120,8 +120,12 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         assert!(parse("  X-A: b\n").unwrap_err().starts_with("line 1:"));
-        assert!(parse("/*\n  no colon\n").unwrap_err().starts_with("line 2:"));
-        assert!(parse("/*\n  Bad Name: x\n").unwrap_err().contains("not a header name"));
+        assert!(parse("/*\n  no colon\n")
+            .unwrap_err()
+            .starts_with("line 2:"));
+        assert!(parse("/*\n  Bad Name: x\n")
+            .unwrap_err()
+            .contains("not a header name"));
         assert!(parse("lab\n").unwrap_err().contains("path pattern"));
     }
 }

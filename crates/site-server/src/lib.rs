@@ -131,24 +131,26 @@ impl StaticServer {
             log: Mutex::new(Vec::new()),
         });
         let for_threads = Arc::clone(&shared);
-        let accept_thread = thread::Builder::new()
-            .name("static-server".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if stop_flag.load(Ordering::SeqCst) {
-                        break;
+        let accept_thread =
+            thread::Builder::new()
+                .name("static-server".into())
+                .spawn(move || {
+                    for stream in listener.incoming() {
+                        if stop_flag.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let Ok(stream) = stream else { continue };
+                        let shared = Arc::clone(&for_threads);
+                        // One thread per connection: the browser opens several at once
+                        // and a slow one (the 5 MB wasm) must not block the others.
+                        let _ =
+                            thread::Builder::new()
+                                .name("static-conn".into())
+                                .spawn(move || {
+                                    let _ = handle(stream, &shared);
+                                });
                     }
-                    let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&for_threads);
-                    // One thread per connection: the browser opens several at once
-                    // and a slow one (the 5 MB wasm) must not block the others.
-                    let _ = thread::Builder::new()
-                        .name("static-conn".into())
-                        .spawn(move || {
-                            let _ = handle(stream, &shared);
-                        });
-                }
-            })?;
+                })?;
         Ok(StaticServer {
             addr,
             base,
@@ -226,7 +228,14 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         head.extend_from_slice(&line);
         if head.len() > MAX_HEAD_BYTES {
-            return respond(stream, 431, "text/plain", b"request head too large", true, &[]);
+            return respond(
+                stream,
+                431,
+                "text/plain",
+                b"request head too large",
+                true,
+                &[],
+            );
         }
     }
     let head = String::from_utf8_lossy(&head);
@@ -262,7 +271,14 @@ fn handle(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     };
     let headers = headers_file::headers_for(&options.headers, &site_path(&file));
     match fs::read(&file) {
-        Ok(bytes) => respond(stream, status, mime_type(&file), &bytes, with_body, &headers),
+        Ok(bytes) => respond(
+            stream,
+            status,
+            mime_type(&file),
+            &bytes,
+            with_body,
+            &headers,
+        ),
         Err(_) => respond(stream, 404, "text/plain", b"not found", with_body, &[]),
     }
 }
@@ -609,14 +625,25 @@ mod tests {
         .unwrap();
         assert_eq!(server.site_url(), server.url("/squeeze/"));
         let (status, _, body) = get(&server, "/squeeze/app.js");
-        assert_eq!((status, body.as_slice()), (200, b"export const x = 1;".as_slice()));
+        assert_eq!(
+            (status, body.as_slice()),
+            (200, b"export const x = 1;".as_slice())
+        );
         let (status, ctype, body) = get(&server, "/squeeze/");
         assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
         assert_eq!(body, b"<!doctype html><p>home</p>");
         // Deep links and missing assets alike get the 404 page with status 404.
-        for path in ["/squeeze/lab", "/squeeze/learn/quantization?x=1", "/squeeze/nope.wasm"] {
+        for path in [
+            "/squeeze/lab",
+            "/squeeze/learn/quantization?x=1",
+            "/squeeze/nope.wasm",
+        ] {
             let (status, ctype, body) = get(&server, path);
-            assert_eq!((status, ctype.as_str()), (404, "text/html; charset=utf-8"), "{path}");
+            assert_eq!(
+                (status, ctype.as_str()),
+                (404, "text/html; charset=utf-8"),
+                "{path}"
+            );
             assert_eq!(body, b"<p>lost</p>", "{path}");
             assert_eq!(get_header(&server, path, "x-site").1, "yes", "{path}");
         }

@@ -16,11 +16,11 @@ pub fn App() -> impl IntoView {
         <Router base=crate::site::base()>
             <header class="site-header">
                 <nav class="site-nav" aria-label="Main">
-                    <A href="/" attr:class="brand">"squeeze"</A>
-                    <A href="/" exact=true>"Home"</A>
-                    <A href="/learn">"Lessons"</A>
-                    <A href="/lab">"Lab"</A>
-                    <A href="/train">"Train"</A>
+                    <A href=crate::site::path("/") attr:class="brand">"squeeze"</A>
+                    <A href=crate::site::path("/") exact=true>"Home"</A>
+                    <A href=crate::site::path("/learn")>"Lessons"</A>
+                    <A href=crate::site::path("/lab")>"Lab"</A>
+                    <A href=crate::site::path("/train")>"Train"</A>
                 </nav>
             </header>
             <main class="site-main">
@@ -67,7 +67,7 @@ fn NotFound() -> impl IntoView {
         <section class="card">
             <h1>"Page not found"</h1>
             <p>
-                "There is nothing at this address. " <A href="/">"Go to the home page"</A> "."
+                "There is nothing at this address. " <A href=crate::site::path("/")>"Go to the home page"</A> "."
             </p>
         </section>
     }

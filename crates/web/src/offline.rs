@@ -78,8 +78,7 @@ fn follow_online_state(window: &web_sys::Window) {
     online.set(window.navigator().on_line());
     for (event, value) in [("online", true), ("offline", false)] {
         let on_change = Closure::<dyn Fn()>::new(move || online.set(value));
-        let _ =
-            window.add_event_listener_with_callback(event, on_change.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback(event, on_change.as_ref().unchecked_ref());
         // Listens for the page's whole life.
         on_change.forget();
     }
@@ -101,8 +100,7 @@ fn follow_updates(container: &ServiceWorkerContainer, registration: ServiceWorke
         let worker = installing.clone();
         let container = container.clone();
         let on_state = Closure::<dyn Fn()>::new(move || {
-            if worker.state() == ServiceWorkerState::Installed && container.controller().is_some()
-            {
+            if worker.state() == ServiceWorkerState::Installed && container.controller().is_some() {
                 UPDATE_WAITING.with(|s| s.set(true));
             }
         });

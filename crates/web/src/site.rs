@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn paths_get_the_base() {
         assert_eq!(with_base("", "/lab"), "/lab");
-        assert_eq!(with_base("/squeeze", "/lab?text=hi"), "/squeeze/lab?text=hi");
+        assert_eq!(
+            with_base("/squeeze", "/lab?text=hi"),
+            "/squeeze/lab?text=hi"
+        );
         assert_eq!(with_base("/squeeze", "/"), "/squeeze/");
         assert_eq!(with_base("/squeeze", "https://x.org/a"), "https://x.org/a");
         assert_eq!(with_base("/squeeze", "//x.org/a"), "//x.org/a");

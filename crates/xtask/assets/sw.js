@@ -16,7 +16,9 @@ const CACHE_PREFIX = "squeeze-build-";
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
-      cache.addAll(FILES.map((file) => new Request(new URL(file, self.location), { cache: "reload" }))),
+      // "no-cache": revalidate with the server (a 304 reuses what the page just downloaded)
+      // rather than trust a stale HTTP cache or download everything twice.
+      cache.addAll(FILES.map((file) => new Request(new URL(file, self.location), { cache: "no-cache" }))),
     ),
   );
 });

@@ -118,8 +118,8 @@ fn site_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {
-        for entry in
-            std::fs::read_dir(&folder).with_context(|| format!("cannot list {}", folder.display()))?
+        for entry in std::fs::read_dir(&folder)
+            .with_context(|| format!("cannot list {}", folder.display()))?
         {
             let path = entry?.path();
             if path.is_dir() {
@@ -198,11 +198,16 @@ mod tests {
     use super::*;
 
     fn build_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-postbuild-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("xtask-postbuild-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("models/default")).unwrap();
         std::fs::create_dir_all(dir.join("models/teacher")).unwrap();
-        std::fs::write(dir.join("index.html"), "<!doctype html><base href=\"/squeeze/\">").unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html><base href=\"/squeeze/\">",
+        )
+        .unwrap();
         std::fs::write(dir.join("web-1.js"), "js").unwrap();
         std::fs::write(dir.join("web-1_bg.wasm"), b"\0asm").unwrap();
         std::fs::write(dir.join("models/default/model.safetensors"), [7u8; 100]).unwrap();
@@ -226,17 +231,25 @@ mod tests {
         assert!(dir.join(".nojekyll").is_file());
         assert_eq!(
             set.files,
-            ["index.html", "models/default/model.safetensors", "web-1.js", "web-1_bg.wasm"]
+            [
+                "index.html",
+                "models/default/model.safetensors",
+                "web-1.js",
+                "web-1_bg.wasm"
+            ]
         );
         let index = std::fs::metadata(dir.join("index.html")).unwrap().len();
         assert_eq!(set.bytes, index + 100 + 2 + 4);
         let sw = std::fs::read_to_string(dir.join("sw.js")).unwrap();
-        assert!(sw.starts_with(&format!("const BUILD = \"{}\";", set.build)), "{sw:.200}");
+        assert!(
+            sw.starts_with(&format!("const BUILD = \"{}\";", set.build)),
+            "{sw:.200}"
+        );
         assert!(sw.contains("\"models/default/model.safetensors\""));
         assert!(!sw.contains("teacher"));
-        assert!(sw.contains(
-            "[\"Content-Security-Policy\", \"default-src 'none'; script-src 'self'\"]"
-        ));
+        assert!(
+            sw.contains("[\"Content-Security-Policy\", \"default-src 'none'; script-src 'self'\"]")
+        );
         assert!(sw.contains(SW_TEMPLATE));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -245,9 +258,17 @@ mod tests {
     fn the_build_hash_changes_with_any_kept_file_and_only_then() {
         let dir = build_dir("hash");
         let first = finish(&dir).unwrap().build;
-        assert_eq!(finish(&dir).unwrap().build, first, "the hook's own files count");
+        assert_eq!(
+            finish(&dir).unwrap().build,
+            first,
+            "the hook's own files count"
+        );
         std::fs::write(dir.join("models/teacher/model.safetensors"), [9u8; 10]).unwrap();
-        assert_eq!(finish(&dir).unwrap().build, first, "the teacher is not kept");
+        assert_eq!(
+            finish(&dir).unwrap().build,
+            first,
+            "the teacher is not kept"
+        );
         std::fs::write(dir.join("web-1_bg.wasm"), b"\0asn").unwrap();
         assert_ne!(finish(&dir).unwrap().build, first, "new wasm, new cache");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -112,8 +112,8 @@ fn build() -> Result<()> {
 /// The header rules of the build (`dist/_headers`, from `www/_headers`).
 pub fn read_headers(dist: &Path) -> Result<Vec<headers_file::Rule>> {
     let path = dist.join("_headers");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     headers_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 

@@ -81,6 +81,9 @@ mod tests {
         assert!(watch.ensure_clean("site").is_ok());
         watch.problems.push("/lab: [SEVERE] boom".into());
         let e = watch.ensure_clean("site").unwrap_err().to_string();
-        assert!(e.contains("1 console problem") && e.contains("/lab: [SEVERE] boom"), "{e}");
+        assert!(
+            e.contains("1 console problem") && e.contains("/lab: [SEVERE] boom"),
+            "{e}"
+        );
     }
 }

@@ -117,9 +117,7 @@ impl Drop for ServeProcess {
             }
             thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .status();
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }

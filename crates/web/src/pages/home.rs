@@ -15,7 +15,7 @@ pub fn Home() -> impl IntoView {
                 "Language models are big and slow. Learn how people make them smaller and faster, "
                 "then do it yourself, live, in this browser tab. Nothing to install."
             </p>
-            <A href="/lab" attr:class="button primary" attr:data-testid="nav-lab">
+            <A href=crate::site::path("/lab") attr:class="button primary" attr:data-testid="nav-lab">
                 "Open the quantization lab"
             </A>
         </section>
