@@ -1,13 +1,19 @@
 //! The /train page's plain logic: settings from the address bar, the link that repeats a
 //! run, and the loss chart's geometry. No browser types, so it is tested natively.
 
-use crate::engine::distill::live::{LiveConfig, DIM_RANGE, HEAD_DIM, LR_RANGE};
+use crate::engine::distill::live::{LiveConfig, LiveLoss, DIM_RANGE, HEAD_DIM, LR_RANGE};
+
+/// The temperatures the KL loss accepts (the engine's bounds) and the one it starts at.
+pub const TEMPERATURE_RANGE: (f64, f64) = (0.5, 10.0);
+/// The temperature a KL run starts with (Hinton et al. used 2–20; 2 suits two labels).
+pub const DEFAULT_TEMPERATURE: f64 = 2.0;
 
 /// Chart width and height in SVG units.
 pub const CHART: (f64, f64) = (600.0, 240.0);
 
-/// Settings from the query (`seed`, `layers`, `dim`, `lr`), each clamped into its bounds;
-/// missing or unreadable values take the defaults (those of `squeeze distill`).
+/// Settings from the query (`seed`, `layers`, `dim`, `lr`, and `loss=kl&t=T` for the
+/// temperature-KL loss), each clamped into its bounds; missing or unreadable values take
+/// the defaults (those of `squeeze distill`: MSE on the logits).
 pub fn config_from_query(get: impl Fn(&str) -> Option<String>) -> LiveConfig {
     let d = LiveConfig::default();
     let num = |k: &str| get(k).and_then(|v| v.trim().parse::<f64>().ok());
@@ -18,8 +24,22 @@ pub fn config_from_query(get: impl Fn(&str) -> Option<String>) -> LiveConfig {
         layers: num("layers").map_or(d.layers, |v| (v as usize).clamp(1, 2)),
         dim: num("dim").map_or(d.dim, |v| snap_dim(v as usize)),
         lr: num("lr").map_or(d.lr, |v| v.clamp(LR_RANGE.0, LR_RANGE.1)),
+        loss: match get("loss").as_deref().map(str::trim) {
+            Some("kl") => kl(num("t").unwrap_or(DEFAULT_TEMPERATURE)),
+            _ => LiveLoss::Mse,
+        },
         ..d
     }
+}
+
+/// The KL loss at `temperature`, clamped into [`TEMPERATURE_RANGE`] (NaN: the default).
+pub fn kl(temperature: f64) -> LiveLoss {
+    let t = if temperature.is_nan() {
+        DEFAULT_TEMPERATURE
+    } else {
+        temperature.clamp(TEMPERATURE_RANGE.0, TEMPERATURE_RANGE.1)
+    };
+    LiveLoss::Kl { temperature: t }
 }
 
 /// The nearest allowed width: a multiple of [`HEAD_DIM`] within [`DIM_RANGE`].
@@ -30,8 +50,12 @@ pub fn snap_dim(dim: usize) -> usize {
 
 /// The address that repeats a run with `c`.
 pub fn train_href(c: &LiveConfig) -> String {
+    let loss = match c.loss {
+        LiveLoss::Mse => String::new(),
+        LiveLoss::Kl { temperature } => format!("&loss=kl&t={temperature}"),
+    };
     format!(
-        "/train?seed={}&layers={}&dim={}&lr={}",
+        "/train?seed={}&layers={}&dim={}&lr={}{loss}",
         c.seed, c.layers, c.dim, c.lr
     )
 }
@@ -102,6 +126,47 @@ mod tests {
         assert_eq!(
             train_href(&c),
             format!("/train?seed=7&layers=1&dim=128&lr={}", LR_RANGE.1)
+        );
+    }
+
+    #[test]
+    fn the_kl_loss_and_its_temperature_come_from_the_query_and_go_back_into_the_link() {
+        let q = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(config_from_query(q(&[])).loss, LiveLoss::Mse);
+        assert_eq!(
+            config_from_query(q(&[("loss", "mse"), ("t", "4")])).loss,
+            LiveLoss::Mse
+        );
+        let c = config_from_query(q(&[("loss", "kl"), ("t", "4")]));
+        assert_eq!(c.loss, LiveLoss::Kl { temperature: 4.0 });
+        assert_eq!(
+            train_href(&c),
+            "/train?seed=7&layers=1&dim=128&lr=0.0005&loss=kl&t=4"
+        );
+        assert_eq!(
+            config_from_query(q(&[("loss", "kl")])).loss,
+            LiveLoss::Kl {
+                temperature: DEFAULT_TEMPERATURE
+            }
+        );
+        assert_eq!(
+            config_from_query(q(&[("loss", "kl"), ("t", "99")])).loss,
+            LiveLoss::Kl {
+                temperature: TEMPERATURE_RANGE.1
+            }
+        );
+        assert_eq!(
+            kl(f64::NAN),
+            LiveLoss::Kl {
+                temperature: DEFAULT_TEMPERATURE
+            }
         );
     }
 

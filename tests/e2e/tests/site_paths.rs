@@ -151,6 +151,10 @@ fn c_static_host_offline_after_one_visit() -> Result<()> {
         text.contains("offline") && text.contains("Hub"),
         "the offline notice does not say what needs the network: {text}"
     );
+    ensure!(
+        lab.has("hub-offline")?,
+        "the Hub panel does not say that a new model needs the network"
+    );
     lab.run()?;
     if std::env::var_os("SQUEEZE_SCREENSHOTS").is_some() {
         let path = repo_root().join("docs/screenshots/lab-offline-1280.png");
@@ -264,6 +268,7 @@ fn walk_site(site: &Site, what: &str) -> Result<Walk> {
         ensure!(!lab.has("lab-error")?, "the lab shows an error");
         let int8 = lab.values("logits-int8")?;
         ensure!(int8.len() == 2, "int8 logits: {int8:?}");
+        ensure!(lab.has("hub-panel")?, "the lab has no Hub panel");
         // Navigation start → logits on screen, by the page's own clock.
         let now = b.execute("return performance.now();", vec![])?;
         let ms = now.as_f64().unwrap_or(start.elapsed().as_secs_f64() * 1e3);

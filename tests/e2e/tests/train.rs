@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use e2e::lab::testid;
 use e2e::{repo_root, Session, Site, UI_TIMEOUT};
-use engine::distill::live::{LiveConfig, Trainer};
+use engine::distill::live::{LiveConfig, LiveLoss, Trainer};
 use engine::{ModelFiles, TokenizerFile};
 
 /// Steps the page must take before the curve is judged.
@@ -96,18 +96,7 @@ fn seed_7_trains_in_the_worker_the_loss_falls_and_matches_the_native_run() -> Re
     );
 
     // The same run natively: same seed, same batches, the same curve within float noise.
-    let native = native_curve(LiveConfig::default(), STEPS)?;
-    let worst = page
-        .iter()
-        .zip(&native)
-        .map(|(p, n)| (p - n).abs() / n.abs().max(1e-6))
-        .fold(0.0f64, f64::max);
-    eprintln!("train: page vs native over {STEPS} steps: max relative difference {worst:e}");
-    ensure!(
-        worst <= CURVE_REL_TOL,
-        "page and native curves differ by {worst:e} (relative)\n  page:   {:?}\n  native: {native:?}",
-        &page[..STEPS]
-    );
+    matches_native(&page, LiveConfig::default())?;
 
     // Pause stops the worker after its current chunk; the step count then stays put.
     b.find(&testid("train-pause"))?.click()?;
@@ -140,6 +129,72 @@ fn seed_7_trains_in_the_worker_the_loss_falls_and_matches_the_native_run() -> Re
     if std::env::var_os("SQUEEZE_SCREENSHOTS").is_some() {
         screenshot_a_minute(b)?;
     }
+    Ok(())
+}
+
+/// The page's first [`STEPS`] losses equal the native run of `config` within [`CURVE_REL_TOL`].
+fn matches_native(page: &[f64], config: LiveConfig) -> Result<()> {
+    let native = native_curve(config, STEPS)?;
+    let worst = page
+        .iter()
+        .zip(&native)
+        .map(|(p, n)| (p - n).abs() / n.abs().max(1e-6))
+        .fold(0.0f64, f64::max);
+    eprintln!("train: page vs native over {STEPS} steps: max relative difference {worst:e}");
+    ensure!(
+        worst <= CURVE_REL_TOL,
+        "page and native curves differ by {worst:e} (relative)\n  page:   {:?}\n  native: {native:?}",
+        &page[..STEPS]
+    );
+    Ok(())
+}
+
+#[test]
+fn the_kl_loss_picked_on_the_page_trains_and_matches_the_native_run() -> Result<()> {
+    let Some(site) = Site::start("train_kl")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    b.goto(&site.url("/train?seed=7"))?;
+    let start = b.wait_for_element(&testid("train-start"), UI_TIMEOUT)?;
+    ensure!(
+        b.try_find(&testid("train-temperature"))?.is_none(),
+        "a temperature box before KL is picked"
+    );
+    b.find("[data-testid=train-loss] option[value=kl]")?
+        .click()?;
+    let t = b.wait_for_element(&testid("train-temperature"), UI_TIMEOUT)?;
+    ensure!(
+        t.property("value")?.as_str() == Some("2"),
+        "the temperature does not start at 2: {}",
+        t.property("value")?
+    );
+    start.click()?;
+    wait_steps(b, STEPS, TRAIN_TIMEOUT)?;
+    let url = b.current_url()?;
+    ensure!(
+        url.contains("loss=kl&t=2"),
+        "the address does not keep the loss: {url}"
+    );
+    let ready = b.find(&testid("train-ready"))?.text()?;
+    ensure!(
+        ready.contains("KL at T = 2"),
+        "the ready line does not name the loss: {ready}"
+    );
+    let page = losses(b)?;
+    let config = LiveConfig {
+        loss: LiveLoss::Kl { temperature: 2.0 },
+        ..LiveConfig::default()
+    };
+    matches_native(&page, config)?;
+    // KL and MSE are different losses: the same seed gives another curve.
+    let mse = native_curve(LiveConfig::default(), STEPS)?;
+    ensure!(
+        (page[0] - mse[0]).abs() > 1e-3 * mse[0].abs(),
+        "the KL run's first loss equals the MSE run's ({} vs {})",
+        page[0],
+        mse[0]
+    );
     Ok(())
 }
 

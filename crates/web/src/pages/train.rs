@@ -11,11 +11,14 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
 use crate::address;
-use crate::engine::distill::live::{LiveEval, DIM_RANGE, HEAD_DIM, LR_RANGE};
+use crate::engine::distill::live::{LiveEval, LiveLoss, DIM_RANGE, HEAD_DIM, LR_RANGE};
 use crate::engine::Scheme;
 use crate::format;
 use crate::protocol::TrainReady;
-use crate::train_state::{config_from_query, snap_dim, train_href, Scale, CHART};
+use crate::train_state::{
+    config_from_query, kl, snap_dim, train_href, Scale, CHART, DEFAULT_TEMPERATURE,
+    TEMPERATURE_RANGE,
+};
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
 /// Held-out loss every this many steps.
@@ -189,9 +192,11 @@ pub fn Train() -> impl IntoView {
             <p class="lede">
                 "Distillation, live: a small student is cut out of the bundled model (its "
                 "teacher) and trained to give the teacher's logits on 512 sentences. The loss is "
-                "the mean squared difference between the two models' logits; the held-out loss "
-                "is the same on sentences the student never trains on. Training runs in a "
-                "background thread; this page only draws."
+                "the mean squared difference between the two models' logits (the seed's "
+                "distillation loss), or, if you pick it, the KL divergence between their "
+                "probabilities softened at temperature T (times T², as Hinton et al. do); the "
+                "held-out loss is the same on sentences the student never trains on. Training "
+                "runs in a background thread; this page only draws."
             </p>
         </section>
 
@@ -265,6 +270,48 @@ pub fn Train() -> impl IntoView {
                         }
                     />
                 </label>
+                <label>
+                    "Loss "
+                    <select
+                        data-testid="train-loss"
+                        disabled=move || !editable()
+                        on:change=move |ev| {
+                            let kl_chosen = event_target_value(&ev) == "kl";
+                            config.update(|c| {
+                                c.loss = if kl_chosen { kl(DEFAULT_TEMPERATURE) } else { LiveLoss::Mse };
+                            });
+                        }
+                        prop:value=move || match config.get().loss {
+                            LiveLoss::Mse => "mse",
+                            LiveLoss::Kl { .. } => "kl",
+                        }
+                    >
+                        <option value="mse">"MSE of the logits"</option>
+                        <option value="kl">"KL at temperature T"</option>
+                    </select>
+                </label>
+                {move || match config.get().loss {
+                    LiveLoss::Mse => None,
+                    LiveLoss::Kl { temperature } => Some(view! {
+                        <label>
+                            "Temperature "
+                            <input
+                                type="number"
+                                data-testid="train-temperature"
+                                min=TEMPERATURE_RANGE.0
+                                max=TEMPERATURE_RANGE.1
+                                step="0.5"
+                                disabled=move || !editable()
+                                prop:value=temperature.to_string()
+                                on:change=move |ev| {
+                                    if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
+                                        config.update(|c| c.loss = kl(v));
+                                    }
+                                }
+                            />
+                        </label>
+                    }),
+                }}
             </div>
             <div class="actions">
                 <button
@@ -296,7 +343,7 @@ pub fn Train() -> impl IntoView {
                 <p class="muted small" data-testid="train-ready">
                     {format!(
                         "Student: {} layer(s), width {}, {} weights ({:.1}× fewer than the teacher's {}) · \
-                         {} training and {} held-out sentences · seed {} · ready in {}",
+                         {} training and {} held-out sentences · seed {} · loss {} · ready in {}",
                         r.config.layers,
                         r.config.dim,
                         r.parameters,
@@ -305,6 +352,10 @@ pub fn Train() -> impl IntoView {
                         r.train_sentences,
                         r.held_out_sentences,
                         r.config.seed,
+                        match r.config.loss {
+                            LiveLoss::Mse => "MSE".to_string(),
+                            LiveLoss::Kl { temperature } => format!("KL at T = {temperature}"),
+                        },
                         format::ms(r.setup_ms),
                     )}
                 </p>
