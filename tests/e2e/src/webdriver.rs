@@ -461,6 +461,14 @@ impl Session {
             .collect())
     }
 
+    /// Runs a Chrome DevTools Protocol command on the page (chromedriver's `goog/cdp/execute`).
+    pub fn cdp(&self, command: &str, params: Value) -> Result<Value> {
+        self.post(
+            "/goog/cdp/execute",
+            json!({ "cmd": command, "params": params }),
+        )
+    }
+
     /// Switches Chromium's network emulation: offline (no request leaves the page) or back.
     pub fn set_offline(&self, offline: bool) -> Result<()> {
         self.post(

@@ -87,6 +87,19 @@ fn b_static_host_below_a_path_with_a_404_page() -> Result<()> {
     cold_deep_link(&site)?;
     let walk = walk_site(&site, "static host")?;
     report("(b) static host at /squeeze/", &walk);
+    // Installable: Chromium finds nothing missing (manifest, icons, service worker).
+    let errors = site
+        .browser
+        .cdp("Page.getInstallabilityErrors", serde_json::json!({}))?;
+    let errors = errors["installabilityErrors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        errors.is_empty(),
+        "Chromium would not offer to install the site: {errors:?}"
+    );
+    println!("(b) installable: Chromium reports no installability error");
     Ok(())
 }
 
