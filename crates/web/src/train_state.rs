@@ -106,16 +106,18 @@ impl Scale {
 mod tests {
     use super::*;
 
+    /// A query that holds `pairs`.
+    fn q(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn query_values_are_read_and_clamped_into_bounds() {
-        let q = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         let c = config_from_query(q(&[("seed", "42"), ("dim", "100"), ("layers", "9")]));
         assert_eq!((c.seed, c.dim, c.layers), (42, 96, 2));
         let c = config_from_query(q(&[("seed", "x"), ("lr", "5")]));
@@ -131,14 +133,6 @@ mod tests {
 
     #[test]
     fn the_kl_loss_and_its_temperature_come_from_the_query_and_go_back_into_the_link() {
-        let q = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         assert_eq!(config_from_query(q(&[])).loss, LiveLoss::Mse);
         assert_eq!(
             config_from_query(q(&[("loss", "mse"), ("t", "4")])).loss,

@@ -121,10 +121,7 @@ fn folder_size(dir: &Path) -> Result<(usize, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::words as args;
 
     #[test]
     fn defaults_to_the_root_and_dist() {

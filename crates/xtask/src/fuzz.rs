@@ -307,10 +307,7 @@ fn worth_echoing(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|a| a.to_string()).collect()
-    }
+    use crate::words as strings;
 
     #[test]
     fn arguments() {

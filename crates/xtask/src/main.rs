@@ -84,6 +84,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Command-line words as the jobs receive them (for the jobs' argument tests).
+#[cfg(test)]
+pub fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|a| a.to_string()).collect()
+}
+
 /// The repository root: xtask lives at crates/xtask.
 pub fn project_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
