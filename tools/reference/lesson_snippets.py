@@ -13,7 +13,10 @@ weights — sizes do not depend on the values.
 - quantization.md: the `quantize_dynamic` call, the warnings it raises, and (when
   torchao is installed) what its replacement `quantize_` does differently;
 - hands-on.md: the MSE snippet on the reference logits of the lesson's sentence
-  (all-MiniLM-L6-v2, random head: shared/reference/pytorch-dynamic-int8.md).
+  (all-MiniLM-L6-v2, random head: shared/reference/pytorch-dynamic-int8.md);
+- lab-formats.md: the per-channel `quantize_dynamic` call (one scale per weight row);
+- lab-measuring.md: the observer, static-quantization (fusing, calibration) and
+  accuracy-interval snippets.
 """
 
 import re
@@ -107,6 +110,24 @@ def main() -> None:
     run(python_block("hands-on", "mse_loss("), torch=torch, **logits)
     mean_square = logits["original_logits"].pow(2).mean().item()
     print(f"mean square of the f32 logits: {mean_square:.3e}")
+
+    print("\nlab-formats: per-channel quantize_dynamic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        per_channel = run(python_block("lab-formats", "per_channel_dynamic_qconfig"), model=model)
+    layer = per_channel["quantized_model"].distilbert.transformer.layer[0].ffn.lin2
+    scales = layer.weight().q_per_channel_scales()
+    print(f"  ffn.lin2 of layer 0: {scales.numel()} weight scales, one per output row")
+
+    print("\nlab-measuring: observers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run(python_block("lab-measuring", "HistogramObserver"))
+        print("lab-measuring: static quantization with fusing")
+        static = run(python_block("lab-measuring", "tq.fuse_modules"))
+    print(f"  {static['quantized']}")
+    print("lab-measuring: accuracy interval")
+    run(python_block("lab-measuring", "def interval"))
 
 
 if __name__ == "__main__":

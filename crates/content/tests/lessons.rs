@@ -1,5 +1,5 @@
 //! The real `lessons/` directory: it loads without errors and holds what the
-//! course promises — the five lessons in order, all five seed practice
+//! course promises — the seven lessons in order, all five seed practice
 //! questions with the seed's answers, and enough questions of our own.
 
 use std::path::PathBuf;
@@ -21,6 +21,8 @@ fn lessons_load_in_index_order() {
             "distillation",
             "quantization",
             "hands-on",
+            "lab-formats",
+            "lab-measuring",
             "combining"
         ]
     );

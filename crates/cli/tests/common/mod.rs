@@ -2,6 +2,8 @@
 //! fixtures, read its stderr.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod lessons;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
