@@ -139,9 +139,27 @@ pub fn f32_json_array(xs: &[f32]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// A count as a capitalised English word up to twelve ("Seven"), else in digits.
+pub fn count_word(n: usize) -> String {
+    const WORDS: [&str; 13] = [
+        "No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
+        "Eleven", "Twelve",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| (*w).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_read_as_words_up_to_twelve() {
+        assert_eq!(count_word(7), "Seven");
+        assert_eq!(count_word(12), "Twelve");
+        assert_eq!(count_word(13), "13");
+    }
 
     #[test]
     fn sizes_use_si_megabytes() {

@@ -48,7 +48,10 @@ pub fn Home() -> impl IntoView {
 
         <section class="card" id="lessons" data-testid="lessons">
             <h2>"Lessons"</h2>
-            <p class="muted">"Five short lessons, each with a quiz. Your progress stays in this browser."</p>
+            <p class="muted">
+                {crate::format::count_word(crate::course::content().lessons.len())}
+                " short lessons, each with a quiz. Your progress stays in this browser."
+            </p>
             <LessonPath/>
         </section>
     }

@@ -18,7 +18,8 @@ pub fn Learn() -> impl IntoView {
         <section class="learn">
             <h1>"Lessons"</h1>
             <p class="lede">
-                "Five short lessons, from why models need slimming down to distilling and "
+                {crate::format::count_word(crate::course::content().lessons.len())}
+                " short lessons, from why models need slimming down to distilling and "
                 "quantizing one yourself. Each ends with a quiz; your answers stay in this browser."
             </p>
             {move || {
