@@ -105,11 +105,15 @@ impl Drop for ServeProcess {
     fn drop(&mut self) {
         // The group id is the child's pid (process_group(0)): SIGTERM to all of it.
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
+        let signalled = Command::new("kill")
             .args(["-TERM", "--", &group])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        if signalled.is_err() {
+            // No `kill` program: stop cargo at least (its child then loses its parent).
+            let _ = self.child.kill();
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
