@@ -64,7 +64,17 @@ mod tests {
     #[test]
     fn the_embedded_content_parses_and_holds_every_lesson() {
         let c = content();
-        assert_eq!(c.lessons.len(), 5);
+        // One quiz file per lesson in lessons/.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../lessons");
+        let quizzes = std::fs::read_dir(dir)
+            .expect("lessons/ beside the crates")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".quiz.toml"))
+            })
+            .count();
+        assert!(quizzes >= 5, "{quizzes} quiz files in {dir}");
+        assert_eq!(c.lessons.len(), quizzes);
         assert_eq!(c.lessons[0].slug, "why-optimise");
         assert!(c.lessons.iter().all(|l| !l.quiz.questions.is_empty()));
     }
