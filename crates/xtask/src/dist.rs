@@ -54,12 +54,8 @@ fn parse_args(args: &[String], cwd: &Path) -> Result<DistArgs> {
         public_url: "/".into(),
         out: project_root().join("dist"),
     };
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest
-            .next()
-            .with_context(|| format!("`{flag}` needs a value"))?;
-        match flag.as_str() {
+    for (flag, value) in crate::flag_values(args)? {
+        match flag {
             "--public-url" => parsed.public_url = normalise_public_url(value)?,
             "--out" => parsed.out = cwd.join(value),
             other => bail!("unknown option `{other}` (dist takes --public-url URL and --out DIR)"),

@@ -84,6 +84,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The `--flag value` pairs of a job's arguments, in order; an error names a flag
+/// that has no value.
+pub fn flag_values(args: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
+    let mut pairs = Vec::new();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let Some(value) = rest.next() else {
+            anyhow::bail!("`{flag}` needs a value");
+        };
+        pairs.push((flag.as_str(), value.as_str()));
+    }
+    Ok(pairs)
+}
+
 /// Command-line words as the jobs receive them (for the jobs' argument tests).
 #[cfg(test)]
 pub fn words(list: &[&str]) -> Vec<String> {

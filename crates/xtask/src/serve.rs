@@ -80,12 +80,8 @@ pub fn run(args: &[String]) -> Result<()> {
 fn parse_args(args: &[String]) -> Result<SocketAddr> {
     let (ip, port) = DEFAULT_ADDR;
     let mut addr = SocketAddr::from((ip, port));
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest
-            .next()
-            .with_context(|| format!("`{flag}` needs a value"))?;
-        match flag.as_str() {
+    for (flag, value) in crate::flag_values(args)? {
+        match flag {
             "--port" => {
                 addr.set_port(
                     value
