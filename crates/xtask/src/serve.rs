@@ -70,7 +70,9 @@ pub fn run(args: &[String]) -> Result<()> {
         seen = fingerprint(&root);
         println!("xtask: a source changed: rebuilding");
         match build() {
-            Ok(()) => println!("xtask: rebuilt; reload {url}"),
+            Ok(()) => println!(
+                "xtask: rebuilt; an open page offers \"A new version of squeeze is ready\" (or reload {url})"
+            ),
             Err(e) => eprintln!("xtask: the rebuild failed (still serving the last build): {e:#}"),
         }
     }
