@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("xtask: a source changed: rebuilding");
         match build() {
             Ok(()) => println!(
-                "xtask: rebuilt; an open page offers \"A new version of squeeze is ready\" (or reload {url})"
+                "xtask: rebuilt; reload {url}: the page then offers \"A new version of squeeze is ready\""
             ),
             Err(e) => eprintln!("xtask: the rebuild failed (still serving the last build): {e:#}"),
         }

@@ -5,6 +5,8 @@
 //!     headers and answers unknown paths with `404.html` and status 404 (GitHub Pages);
 //! (c) (b) after one visit, then offline: Chromium's offline emulation and the server
 //!     stopped, so only the service worker's copy can answer.
+//! (d) a new deploy under a served site: the page offers the new version, and taking it
+//!     replaces the old build's cache as a whole.
 //!
 //! Two variables point a test at a site made elsewhere, to see it fail on an older
 //! build: `SQUEEZE_SERVE_URL` (a running server, instead of starting `cargo xtask
@@ -24,7 +26,10 @@ use e2e::console::ConsoleWatch;
 use e2e::lab::{testid, Lab};
 use e2e::quiz::course;
 use e2e::serve_process::ServeProcess;
-use e2e::{dist_or_skip, repo_root, Fallback, ServeOptions, Session, Site, UI_TIMEOUT};
+use e2e::{
+    dist_or_skip, repo_root, site_headers, Fallback, ServeOptions, Session, Site, TempDir,
+    UI_TIMEOUT,
+};
 use serde_json::Value;
 
 /// The GitHub Pages project path the static build is made for.
@@ -183,6 +188,97 @@ fn c_static_host_offline_after_one_visit() -> Result<()> {
 
     let walk = walk_site(&site, "offline")?;
     report("(c) static host, offline", &walk);
+    Ok(())
+}
+
+#[test]
+fn d_a_new_deploy_is_offered_and_replaces_the_cache_as_a_whole() -> Result<()> {
+    let Some(dist) = dist_or_skip("d_a_new_deploy_is_offered_and_replaces_the_cache_as_a_whole")
+    else {
+        return Ok(());
+    };
+    let host = TempDir::new("e2e-deploy")?;
+    copy_tree(&dist, host.path())?;
+    let options = ServeOptions {
+        headers: site_headers(&dist)?,
+        ..ServeOptions::new(host.path())
+    };
+    let site = Site::serve(host.path().to_path_buf(), options)?;
+    let b = &site.browser;
+    b.goto(&site.url("/learn"))?;
+    wait_saved(b)?;
+    let sw = host.path().join("sw.js");
+    let old = build_id(&std::fs::read_to_string(&sw)?)?;
+    ensure!(
+        build_caches(b)? == [format!("squeeze-build-{old}")],
+        "after the first visit: {:?}",
+        build_caches(b)?
+    );
+    // A new deploy: the same files under a new build id.
+    let new = format!("{old}next");
+    let text = std::fs::read_to_string(&sw)?.replacen(&old, &new, 1);
+    std::fs::write(&sw, text)?;
+    b.refresh()?;
+    let reload = b.wait_for_element("[data-testid=update-notice] button", SAVE_TIMEOUT)?;
+    // Until the learner says so, the page keeps running on the old build's cache.
+    ensure!(
+        build_caches(b)?.contains(&format!("squeeze-build-{old}")),
+        "the old build's cache went before the learner reloaded"
+    );
+    reload.click()?;
+    let want = vec![format!("squeeze-build-{new}")];
+    b.wait_for("the new build to take over alone", SAVE_TIMEOUT, |s| {
+        let caches = build_caches(s).map_err(|e| e2e::Error(e.to_string()))?;
+        Ok((caches == want).then_some(()))
+    })?;
+    b.wait_for_element(&testid("lesson-path"), UI_TIMEOUT)?;
+    ensure!(
+        b.try_find(&testid("update-notice"))?.is_none(),
+        "the notice is still shown on the new build"
+    );
+    let mut console = ConsoleWatch::default();
+    console.collect(b, "a new deploy")?;
+    console.ensure_clean("a new deploy")?;
+    println!(
+        "(d) a new deploy: notice shown, Reload → cache {old} replaced by {new}, console clean"
+    );
+    Ok(())
+}
+
+/// The `BUILD` constant of a service worker script.
+fn build_id(sw: &str) -> Result<String> {
+    let rest = sw
+        .strip_prefix("const BUILD = \"")
+        .context("sw.js does not start with its BUILD")?;
+    Ok(rest.split('"').next().unwrap_or_default().to_string())
+}
+
+/// The names of the service worker's build caches in the page's origin, sorted.
+fn build_caches(b: &Session) -> Result<Vec<String>> {
+    let keys = b.execute(
+        "return caches.keys().then((k) => k.filter((n) => n.startsWith('squeeze-build-')).sort());",
+        vec![],
+    )?;
+    Ok(keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect())
+}
+
+/// Copies the folder `from` into `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
     Ok(())
 }
 
