@@ -11,6 +11,17 @@
 //! and the browser tests serve the site with what it says, so the site is tested
 //! under the headers a host sends. Patterns: an exact path, or a prefix ending in `*`.
 
+/// The file's name in a built site.
+pub const FILE_NAME: &str = "_headers";
+
+/// Reads and parses the `_headers` file of the built site `dir`; the error names the file.
+pub fn read(dir: &std::path::Path) -> Result<Vec<Rule>, String> {
+    let path = dir.join(FILE_NAME);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// One pattern and the headers it sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {

@@ -96,22 +96,12 @@ fn refuse_foreign_folder(out: &Path) -> Result<()> {
 
 /// Number of files and bytes under `dir`.
 fn folder_size(dir: &Path) -> Result<(usize, u64)> {
-    let mut files = 0;
-    let mut bytes = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder)? {
-            let entry = entry?;
-            let meta = entry.metadata()?;
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                files += 1;
-                bytes += meta.len();
-            }
-        }
-    }
-    Ok((files, bytes))
+    let files = crate::postbuild::site_files(dir)?;
+    let bytes = files
+        .iter()
+        .map(|(_, path)| std::fs::metadata(path).map(|m| m.len()))
+        .sum::<std::io::Result<u64>>()?;
+    Ok((files.len(), bytes))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ const SW_TEMPLATE: &str = include_str!("../assets/sw.js");
 
 /// Files of a build the service worker does not keep: itself, files for the host,
 /// and the 404 page (the app shell is `index.html`).
-const NOT_CACHED: &[&str] = &["sw.js", "_headers", ".nojekyll", "404.html"];
+const NOT_CACHED: &[&str] = &["sw.js", headers_file::FILE_NAME, ".nojekyll", "404.html"];
 
 /// The only model folder kept for offline use (a teacher copied next to it stays online).
 const OFFLINE_MODEL: &str = "models/default/";
@@ -62,11 +62,11 @@ pub fn finish(dir: &Path) -> Result<OfflineSet> {
         std::fs::read(&index).with_context(|| format!("cannot read {}", index.display()))?;
     write(&dir.join("404.html"), &shell)?;
     write(&dir.join(".nojekyll"), b"")?;
-    let headers_path = dir.join("_headers");
-    let headers = match std::fs::read_to_string(&headers_path) {
-        Ok(text) => headers_file::parse(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", headers_path.display()))?,
-        Err(_) => Vec::new(),
+    // A build without a `_headers` file (a copy of index.html without the link) asks for none.
+    let headers = if dir.join(headers_file::FILE_NAME).is_file() {
+        headers_file::read(dir).map_err(anyhow::Error::msg)?
+    } else {
+        Vec::new()
     };
     let site_headers = headers_file::headers_for(&headers, "/");
     let mut files = Vec::new();
@@ -114,7 +114,7 @@ fn is_cached(rel: &str) -> bool {
 }
 
 /// Every file under `dir` as (path relative to it with `/`, full path), sorted.
-fn site_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+pub fn site_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {

@@ -47,7 +47,7 @@ pub fn run(args: &[String]) -> Result<()> {
     build()?;
     let dist = root.join("dist");
     let server = StaticServer::serve(Options {
-        headers: read_headers(&dist)?,
+        headers: headers_file::read(&dist).map_err(anyhow::Error::msg)?,
         fallback: Fallback::AppShell,
         addr,
         ..Options::new(&dist)
@@ -105,14 +105,6 @@ fn parse_args(args: &[String]) -> Result<SocketAddr> {
 
 fn build() -> Result<()> {
     cmd::run(cmd::new("trunk").args(["build", "--release"]))
-}
-
-/// The header rules of the build (`dist/_headers`, from `www/_headers`).
-pub fn read_headers(dist: &Path) -> Result<Vec<headers_file::Rule>> {
-    let path = dist.join("_headers");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    headers_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// The newest modification time and the number of files under [`WATCHED`]: a change

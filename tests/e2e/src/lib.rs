@@ -166,10 +166,7 @@ pub fn dist_or_skip(test: &str) -> Option<PathBuf> {
 /// `www/_headers`), which `cargo xtask serve` sends too (the worker's
 /// Content-Security-Policy, among others).
 pub fn site_headers(dist: &Path) -> Result<Vec<headers_file::Rule>> {
-    let path = dist.join("_headers");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
-    headers_file::parse(&text).map_err(|e| Error(format!("{}: {e}", path.display())))
+    headers_file::read(dist).map_err(Error)
 }
 
 /// The repository root (two levels above this crate).
