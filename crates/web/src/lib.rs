@@ -4,18 +4,14 @@
 //! (`src/main.rs`) mounts [`app::App`]; `worker` (`src/bin/worker.rs`) runs
 //! [`worker::start`]. The page never computes: it sends [`protocol`] messages
 //! through [`worker_bridge`] and renders the replies. Logic worth testing
-//! ([`format`], [`lab_state`]) is plain Rust with native tests.
+//! ([`format`], [`lab::state`]) is plain Rust with native tests.
 
 pub mod address;
 pub mod app;
 pub mod components;
 pub mod course;
 pub mod format;
-pub mod lab_bridge;
-pub mod lab_charts;
-pub mod lab_messages;
-pub mod lab_state;
-pub mod lab_url;
+pub mod lab;
 pub mod offline;
 pub mod pages;
 pub mod protocol;

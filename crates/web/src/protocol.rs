@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
-use crate::lab_messages::{
-    BatchChunkResult, Histogram, SchemeTable, Sensitivity, TeacherReady, TeacherTable,
-    UploadedModel,
+use crate::lab::messages::{
+    BatchChunkResult, ForwardTimes, Histogram, SchemeTable, Sensitivity, TeacherReady,
+    TeacherTable, UploadedModel,
 };
 
 /// Identifies one call from the page; unique per worker.
@@ -255,26 +255,6 @@ pub struct Classified {
     pub comparison: Comparison,
     /// Tokens the text had before truncation (incl. `[CLS]`/`[SEP]`).
     pub original_tokens: usize,
-}
-
-/// Both models' forward times on one text, measured in the worker.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ForwardTimes {
-    /// The f32 model.
-    pub f32: ForwardTime,
-    /// The quantized model.
-    pub quantized: ForwardTime,
-}
-
-/// How long one forward takes, as measured in the worker with `performance.now()`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ForwardTime {
-    /// Median over the samples of the mean time per forward, in ms.
-    pub ms: f64,
-    /// Samples taken.
-    pub samples: u32,
-    /// Forwards run back to back in each sample (so the 0.1 ms clock can see them).
-    pub forwards_per_sample: u32,
 }
 
 /// A student cut from its teacher, before its first step.

@@ -23,9 +23,10 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::Scheme;
+use crate::lab::messages::ForwardTimes;
 use crate::protocol::{
-    Classified, ForwardTimes, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody,
-    TrainProgress, TrainReady, UNSOLICITED,
+    Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
+    TrainReady, UNSOLICITED,
 };
 
 /// The loader script Trunk writes for the worker binary, relative to the document base.

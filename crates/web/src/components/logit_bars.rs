@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::format;
-use crate::lab_state::Bar;
+use crate::lab::state::Bar;
 
 /// Logits, one row per class. `scale` is the |logit| that fills half the track;
 /// pass the same scale to both models so their bars compare.

@@ -2,7 +2,7 @@
 //! sentence, run the f32 model and its int8-dynamic copy in the worker, and compare.
 //!
 //! State lives in signals at the top of [`Lab`]; what they mean and how they read
-//! is in [`crate::lab_state`]. The sentence is mirrored into `?text=` on every run
+//! is in [`crate::lab::state`]. The sentence is mirrored into `?text=` on every run
 //! so the address bar always holds a link that reproduces the view.
 
 use leptos::ev::KeyboardEvent;
@@ -14,12 +14,12 @@ use crate::address;
 use crate::components::metric_card::MetricCard;
 use crate::components::model_panel::ModelPanel;
 use crate::format;
-use crate::lab_state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
-use crate::lab_url::{self, ModelChoice};
+use crate::lab::messages::ForwardTimes;
+use crate::lab::state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
+use crate::lab::url::{self as lab_url, ModelChoice};
 use crate::pages::lab_panels::{
     BatchPanel, HubPanel, LabCtx, LayersPanel, SchemesPanel, TeacherPanel, UploadPanel,
 };
-use crate::protocol::ForwardTimes;
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
 /// The lab page.

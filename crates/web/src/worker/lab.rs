@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::engine::{metrics, Classifier, ModelFiles, Scheme, SchemeReport, TokenizerFile};
-use crate::lab_messages::{
+use crate::lab::messages::{
     BatchChunkResult, BatchCounts, Histogram, LayerError, SchemeRow, SchemeTable, Sensitivity,
     UploadedModel,
 };

@@ -2,7 +2,8 @@
 //! quantized once at load; and the timed comparison of one text.
 
 use crate::engine::{self, Classifier, ModelFiles, Scheme};
-use crate::protocol::{Classified, ForwardTimes, ModelCard, ModelReady};
+use crate::lab::messages::ForwardTimes;
+use crate::protocol::{Classified, ModelCard, ModelReady};
 
 use super::fetch;
 use super::timing::{self, now_ms};

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::engine::{metrics, Classifier, ModelFiles, Scheme};
-use crate::lab_messages::{TeacherReady, TeacherRow, TeacherTable, UploadedModel};
+use crate::lab::messages::{TeacherReady, TeacherRow, TeacherTable, UploadedModel};
 
 use super::fetch;
 use super::lab::{in_scheme, upload_files};

@@ -4,7 +4,7 @@
 //! each sample runs enough forwards back to back to span [`MIN_SAMPLE_MS`], and the
 //! reported time is the median over samples of the mean per forward.
 
-use crate::protocol::ForwardTime;
+use crate::lab::messages::ForwardTime;
 
 /// Samples per model.
 pub const SAMPLES: u32 = 5;

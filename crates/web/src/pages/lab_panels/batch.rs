@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::LabCtx;
-use crate::lab_bridge;
-use crate::lab_messages::BatchCounts;
+use crate::lab::bridge;
+use crate::lab::messages::BatchCounts;
 
 /// Sentences per chunk: small enough that Cancel answers within a fraction of a second.
 const CHUNK: u32 = 8;
@@ -90,7 +90,7 @@ pub fn BatchPanel(
                     phase.try_set(Phase::Cancelled);
                     return;
                 }
-                match lab_bridge::batch_chunk(next, CHUNK, schemes.clone()).await {
+                match bridge::batch_chunk(next, CHUNK, schemes.clone()).await {
                     Ok(r) => {
                         total.try_set(r.total);
                         totals.try_update(|t| accumulate(t, &r.counts));

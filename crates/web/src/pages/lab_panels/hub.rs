@@ -9,9 +9,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::LabCtx;
 use crate::format;
-use crate::lab_bridge;
-use crate::lab_state::ModelStatus;
-use crate::lab_url::{hub_base, ModelChoice};
+use crate::lab::bridge;
+use crate::lab::state::ModelStatus;
+use crate::lab::url::{hub_base, ModelChoice};
 
 /// The id the box starts with: a DistilBERT fine-tuned on SST-2, the bundled student's task.
 pub const EXAMPLE_ID: &str = "distilbert-base-uncased-finetuned-sst-2-english";
@@ -54,7 +54,7 @@ pub fn HubPanel(
             progress.set(Some((0, None)));
             let hub = hub.clone();
             spawn_local(async move {
-                let result = lab_bridge::load_hub(hub, id.clone(), move |loaded, total| {
+                let result = bridge::load_hub(hub, id.clone(), move |loaded, total| {
                     progress.try_set(Some((loaded, total)));
                     events.try_update(|n| *n += 1);
                 })

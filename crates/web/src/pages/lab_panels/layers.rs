@@ -8,10 +8,10 @@ use leptos::task::spawn_local;
 use super::LabCtx;
 use crate::engine::Scheme;
 use crate::format;
-use crate::lab_bridge;
-use crate::lab_charts::{max_of, Linear};
-use crate::lab_messages::{Histogram, Sensitivity};
-use crate::lab_url::pickable;
+use crate::lab::bridge;
+use crate::lab::charts::{max_of, Linear};
+use crate::lab::messages::{Histogram, Sensitivity};
+use crate::lab::url::pickable;
 
 /// Bins of the weight histogram.
 const BINS: u32 = 60;
@@ -35,7 +35,7 @@ pub fn LayersPanel(
         };
         let s = scheme.get_untracked();
         spawn_local(async move {
-            match lab_bridge::layer_histogram(name, s, BINS).await {
+            match bridge::layer_histogram(name, s, BINS).await {
                 Ok(h) => {
                     hist.try_set(Some(h));
                 }
@@ -58,7 +58,7 @@ pub fn LayersPanel(
         error.set(None);
         let s = scheme.get_untracked();
         spawn_local(async move {
-            match lab_bridge::layer_sensitivity(text, s).await {
+            match bridge::layer_sensitivity(text, s).await {
                 Ok(result) => {
                     // Show the most sensitive layer's weights unless one is already chosen.
                     let worst = result

@@ -16,9 +16,9 @@ mod upload;
 use leptos::prelude::*;
 
 use crate::engine::Scheme;
-use crate::lab_messages::TeacherReady;
-use crate::lab_state::ModelStatus;
-use crate::lab_url::ModelChoice;
+use crate::lab::messages::TeacherReady;
+use crate::lab::state::ModelStatus;
+use crate::lab::url::ModelChoice;
 
 pub use batch::BatchPanel;
 pub use hub::HubPanel;

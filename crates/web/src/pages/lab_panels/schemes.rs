@@ -5,10 +5,10 @@ use super::panel_run::PanelRun;
 use super::LabCtx;
 use crate::engine::Scheme;
 use crate::format;
-use crate::lab_bridge;
-use crate::lab_charts::{max_of, palette, pareto_front, Linear, LogAxis};
-use crate::lab_messages::SchemeTable;
-use crate::lab_url::pickable;
+use crate::lab::bridge;
+use crate::lab::charts::{max_of, palette, pareto_front, Linear, LogAxis};
+use crate::lab::messages::SchemeTable;
+use crate::lab::url::pickable;
 use leptos::prelude::*;
 
 /// The picker, the table and the charts.
@@ -26,7 +26,7 @@ pub fn SchemesPanel(
         };
         // A run asked for meanwhile reruns with what is ticked then.
         state.send(
-            lab_bridge::compare_schemes(text, ctx.schemes.get_untracked()),
+            bridge::compare_schemes(text, ctx.schemes.get_untracked()),
             move || ctx.compare_gen.update(|n| *n += 1),
         );
     };

@@ -11,9 +11,9 @@ use super::schemes::vector;
 use super::LabCtx;
 use crate::engine::Scheme;
 use crate::format;
-use crate::lab_bridge;
-use crate::lab_messages::TeacherTable;
-use crate::lab_url::pickable;
+use crate::lab::bridge;
+use crate::lab::messages::TeacherTable;
+use crate::lab::url::pickable;
 use crate::worker_bridge;
 
 /// Where a server may offer the teacher, relative to the page.
@@ -40,7 +40,7 @@ pub fn TeacherPanel(
             return;
         };
         state.send(
-            lab_bridge::compare_teacher(text, scheme.get_untracked()),
+            bridge::compare_teacher(text, scheme.get_untracked()),
             move || again.update(|n| *n += 1),
         );
     };
@@ -63,7 +63,7 @@ pub fn TeacherPanel(
         spawn_local(async move {
             let result = match worker_bridge::document_url(TEACHER_DIR) {
                 Ok(url) => {
-                    lab_bridge::load_teacher(url, move |loaded, total| {
+                    bridge::load_teacher(url, move |loaded, total| {
                         fetching.try_set(Some((loaded, total)));
                     })
                     .await

@@ -9,10 +9,10 @@ use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
 
 use super::LabCtx;
-use crate::lab_bridge;
-use crate::lab_messages::{Bytes, UploadedModel};
-use crate::lab_state::ModelStatus;
-use crate::lab_url::ModelChoice;
+use crate::lab::bridge;
+use crate::lab::messages::{Bytes, UploadedModel};
+use crate::lab::state::ModelStatus;
+use crate::lab::url::ModelChoice;
 
 /// Largest file the lab reads: anything bigger is refused before a byte is read.
 pub const MAX_FILE_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -116,7 +116,7 @@ pub fn UploadPanel(
                 }
             };
             if as_teacher {
-                match lab_bridge::load_teacher_files(upload).await {
+                match bridge::load_teacher_files(upload).await {
                     Ok(ready) => {
                         ctx.teacher.try_set(Some(ready));
                         loaded.try_set(Some(
@@ -133,7 +133,7 @@ pub fn UploadPanel(
                 busy.try_set(false);
                 return;
             }
-            match lab_bridge::load_files(upload).await {
+            match bridge::load_files(upload).await {
                 Ok(ready) => {
                     let name = ready
                         .card

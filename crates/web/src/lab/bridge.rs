@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use crate::engine::Scheme;
-use crate::lab_messages::{
+use crate::lab::messages::{
     BatchChunkResult, Histogram, SchemeTable, Sensitivity, TeacherReady, TeacherTable,
     UploadedModel,
 };

@@ -9,7 +9,6 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::engine::{Prediction, Scheme, SchemeReport};
-use crate::protocol::ForwardTime;
 
 /// Bytes that cross to the worker as one `Uint8Array` (serde's bytes type), not as a
 /// JS array of numbers; printed by length only.
@@ -221,6 +220,26 @@ pub struct TeacherTable {
     pub mse_teacher_quantized: f32,
     /// MSE of the logits, student vs quantized student.
     pub mse_student_quantized: f32,
+}
+
+/// Both models' forward times on one text, measured in the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForwardTimes {
+    /// The f32 model.
+    pub f32: ForwardTime,
+    /// The quantized model.
+    pub quantized: ForwardTime,
+}
+
+/// How long one forward takes, as measured in the worker with `performance.now()`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForwardTime {
+    /// Median over the samples of the mean time per forward, in ms.
+    pub ms: f64,
+    /// Samples taken.
+    pub samples: u32,
+    /// Forwards run back to back in each sample (so the 0.1 ms clock can see them).
+    pub forwards_per_sample: u32,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! so a copied link reproduces the view.
 
 use crate::engine::Scheme;
-use crate::lab_state::LAB_PATH;
+use crate::lab::state::LAB_PATH;
 
 /// Which model the lab shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
