@@ -300,7 +300,9 @@ mod tests {
         let ramp: Vec<f32> = (0..=200).map(|i| i as f32 / 100.0 - 1.0).collect();
         for mapping in [Mapping::Affine, Mapping::Symmetric] {
             let s = per_tensor(4, mapping, RangeSource::FromValues);
-            let g = &quantize_tensor(&[ramp.clone()], &s).unwrap().groups[0];
+            let g = &quantize_tensor(std::slice::from_ref(&ramp), &s)
+                .unwrap()
+                .groups[0];
             assert_eq!(g.q_max - g.q_min + 1, 16, "{mapping:?}");
             let mut used: Vec<i32> = g.values.iter().map(|v| v.q).collect();
             used.sort_unstable();
