@@ -87,6 +87,10 @@ pub enum Error {
         right: usize,
     },
 
+    /// An input a figure's numbers cannot be computed from (see [`crate::explain`]).
+    #[error("{0}")]
+    Explain(String),
+
     /// An error inside candle, with the operation that raised it.
     #[error("{op}: {source}")]
     Candle {

@@ -20,6 +20,7 @@ mod classifier;
 pub mod config;
 pub mod distill;
 mod error;
+pub mod explain;
 pub mod metrics;
 pub mod models;
 pub mod ops;

@@ -53,6 +53,25 @@ pub fn argmax(x: &[f32]) -> usize {
         .0
 }
 
+/// How far the prediction is from flipping: the largest logit minus the second largest
+/// (0 with fewer than two classes). Always ≥ 0.
+pub fn margin(logits: &[f32]) -> f32 {
+    let (mut first, mut second) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+    for &v in logits {
+        if v > first {
+            second = first;
+            first = v;
+        } else if v > second {
+            second = v;
+        }
+    }
+    if logits.len() < 2 {
+        0.0
+    } else {
+        first - second
+    }
+}
+
 fn check_lengths(what: &'static str, a: &[f32], b: &[f32]) -> Result<()> {
     if a.len() == b.len() {
         Ok(())
@@ -93,5 +112,14 @@ mod tests {
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!(p[1] > p[0]);
         assert_eq!(argmax(&[0.2, 0.7, 0.7]), 1);
+    }
+
+    #[test]
+    fn margin_is_top_one_minus_top_two() {
+        assert_eq!(margin(&[0.5, 2.0, 1.25]), 0.75);
+        assert_eq!(margin(&[3.0, 1.0]), 2.0);
+        assert_eq!(margin(&[0.7, 0.7]), 0.0, "a tie is no margin");
+        assert_eq!(margin(&[4.0]), 0.0);
+        assert_eq!(margin(&[]), 0.0);
     }
 }

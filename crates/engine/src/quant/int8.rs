@@ -8,6 +8,7 @@
 //! rescaled with one fused multiply-add in f64.
 
 use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
 
 use super::int8_kernel::{self, Activations, PackedWeights};
 use crate::error::CandleContext;
@@ -23,7 +24,7 @@ pub enum Granularity {
 }
 
 /// The quantization of one activation tensor: `x ≈ (q - zero_point) * scale`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActivationParams {
     /// Step between two quantized levels.
     pub scale: f32,
@@ -31,8 +32,9 @@ pub struct ActivationParams {
     pub zero_point: i32,
 }
 
-/// Highest level of a `reduce_range` quint8 activation (fbgemm keeps one bit of headroom).
-const QMAX: i32 = 127;
+/// Highest level of a `reduce_range` quint8 activation (fbgemm keeps one bit of headroom);
+/// the lowest is 0.
+pub const ACTIVATION_QMAX: i32 = 127;
 /// Smallest activation scale torch allows (`SMALL_SCALE_THRESHOLD` in QuantUtils.h).
 const SMALL_SCALE: f32 = 6.1e-5;
 
@@ -57,7 +59,7 @@ pub fn activation_params(x_min: f32, x_max: f32) -> ActivationParams {
     let mut min = x_min.min(0.0);
     let mut max = x_max.max(0.0);
     let qmin = 0.0_f64;
-    let qmax = f64::from(QMAX);
+    let qmax = f64::from(ACTIVATION_QMAX);
     let mut scale = (f64::from(max) - f64::from(min)) / (qmax - qmin);
     if scale as f32 == 0.0 || (1.0 / scale as f32).is_infinite() {
         scale = 0.1;
@@ -66,9 +68,9 @@ pub fn activation_params(x_min: f32, x_max: f32) -> ActivationParams {
         let original = scale as f32;
         scale = f64::from(SMALL_SCALE);
         if min == 0.0 {
-            max = SMALL_SCALE * QMAX as f32;
+            max = SMALL_SCALE * ACTIVATION_QMAX as f32;
         } else if max == 0.0 {
-            min = -SMALL_SCALE * QMAX as f32;
+            min = -SMALL_SCALE * ACTIVATION_QMAX as f32;
         } else {
             let amplifier = SMALL_SCALE / original;
             min *= amplifier;

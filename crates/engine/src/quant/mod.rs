@@ -9,6 +9,7 @@ pub mod int8;
 mod int8_kernel;
 #[cfg(target_arch = "x86_64")]
 mod int8_vnni;
+pub mod tap;
 
 use std::fmt;
 use std::str::FromStr;
@@ -152,6 +153,9 @@ pub enum Linear {
     Int8(int8::Int8Linear),
     /// A GGML block format.
     Ggml(ggml::GgmlLinear),
+    /// Another layer that records its input on every call (for figures; see
+    /// [`crate::explain::activations`]). Everything else is the wrapped layer's.
+    Tap(tap::Tap),
 }
 
 impl Linear {
@@ -163,6 +167,9 @@ impl Linear {
     /// This layer in `scheme`. Only an f32 layer can be quantized; a layer whose shape
     /// the scheme cannot take stays f32 (see [`Scheme::unfit_reason`]).
     pub fn quantize(&self, scheme: Scheme) -> Result<Self> {
+        if let Linear::Tap(t) = self {
+            return Ok(Linear::Tap(t.wrap(t.inner().quantize(scheme)?)));
+        }
         let Linear::F32(float) = self else {
             return Err(Error::AlreadyQuantized(self.scheme().name()));
         };
@@ -203,6 +210,7 @@ impl Linear {
                 .copied()
                 .find(|s| s.ggml_dtype() == Some(l.dtype()))
                 .unwrap_or(Scheme::F32),
+            Linear::Tap(t) => t.inner().scheme(),
         }
     }
 
@@ -213,6 +221,7 @@ impl Linear {
             Linear::F16(l) => l.dims(),
             Linear::Int8(l) => (l.out_features(), l.in_features()),
             Linear::Ggml(l) => l.dims(),
+            Linear::Tap(t) => t.inner().dims(),
         }
     }
 
@@ -226,6 +235,7 @@ impl Linear {
             Linear::F16(l) => l.stored_bytes(),
             Linear::Int8(l) => l.stored_bytes(),
             Linear::Ggml(l) => l.stored_bytes(),
+            Linear::Tap(t) => t.inner().stored_bytes(),
         }
     }
 
@@ -254,6 +264,7 @@ impl Linear {
                     .collect());
             }
             Linear::Ggml(l) => l.dequantized_weight()?,
+            Linear::Tap(t) => return t.inner().dequantized_weight(),
         };
         tensor
             .flatten_all()
@@ -268,6 +279,7 @@ impl Linear {
     pub fn grid(&self) -> Result<Option<Vec<f32>>> {
         match self {
             Linear::F32(_) | Linear::F16(_) => Ok(None),
+            Linear::Tap(t) => t.inner().grid(),
             Linear::Int8(l) => {
                 let s = l.scales()[0];
                 Ok(Some((-128..=127).map(|k| k as f32 * s).collect()))
@@ -290,6 +302,7 @@ impl Linear {
             Linear::F16(l) => l.forward(x),
             Linear::Int8(l) => l.forward(x),
             Linear::Ggml(l) => l.forward(x),
+            Linear::Tap(t) => t.forward(x),
         }
     }
 }
