@@ -30,6 +30,11 @@ fn main() -> ExitCode {
             match block {
                 Block::Html { html } => print!("{html}"),
                 Block::Code(c) => println!("<pre class=\"{}\">{}</pre>", c.lang, c.html),
+                Block::Figure { id, figure } => println!(
+                    "<figure id=\"{}\" data-figure=\"{}\"></figure>",
+                    content::figure::anchor(id),
+                    figure.name()
+                ),
             }
         }
         return ExitCode::SUCCESS;

@@ -36,6 +36,10 @@ pub enum PickError {
     /// The question is not part of the current retry round.
     #[error("question {0} is not in this round")]
     NotShown(usize),
+    /// The question is graded from the learner's measurement, which is
+    /// missing: resolve it first (see [`crate::Question::resolved`]).
+    #[error("question {0} needs a measurement before it can be answered")]
+    Unresolved(usize),
 }
 
 /// The score so far.
@@ -59,8 +63,9 @@ impl Score {
 /// The state of one learner working through one quiz.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizRun {
-    /// The right option of each question (copied from the quiz).
-    key: Vec<usize>,
+    /// The right option of each question (copied from the quiz); `None` for
+    /// an unresolved `from_run` question.
+    key: Vec<Option<usize>>,
     /// Number of options of each question.
     sizes: Vec<usize>,
     /// The learner's pick per question.
@@ -73,7 +78,9 @@ pub struct QuizRun {
 }
 
 impl QuizRun {
-    /// A fresh run: nothing answered, every question shown, round 1.
+    /// A fresh run: nothing answered, every question shown, round 1. Build it
+    /// from a [resolved](crate::Quiz::resolved) quiz so `from_run` questions
+    /// can be graded; unresolved ones refuse picks.
     pub fn new(quiz: &Quiz) -> QuizRun {
         let n = quiz.questions.len();
         QuizRun {
@@ -86,15 +93,16 @@ impl QuizRun {
     }
 
     /// Rebuild a run from saved picks; anything that does not fit this quiz
-    /// (wrong length, option out of range, unknown question) is dropped so a
-    /// stale record can never panic the page.
+    /// (wrong length, option out of range, unknown question, a pick on a
+    /// question that is unresolved now) is dropped so a stale record can never
+    /// panic the page and every pick has a verdict.
     pub fn restore(quiz: &Quiz, picks: &[Option<usize>], shown: &[usize], round: u32) -> QuizRun {
         let mut run = QuizRun::new(quiz);
         if picks.len() != run.key.len() {
             return run;
         }
         for (q, pick) in picks.iter().enumerate() {
-            run.picks[q] = pick.filter(|&c| c < run.sizes[q]);
+            run.picks[q] = pick.filter(|&c| c < run.sizes[q] && run.key[q].is_some());
         }
         let mut kept: Vec<usize> = shown
             .iter()
@@ -124,6 +132,9 @@ impl QuizRun {
         if self.picks[q].is_some() {
             return Err(PickError::Locked(q));
         }
+        if self.key[q].is_none() {
+            return Err(PickError::Unresolved(q));
+        }
         self.picks[q] = Some(choice);
         Ok(self.verdict(q).expect("just picked"))
     }
@@ -133,10 +144,11 @@ impl QuizRun {
         self.picks.get(q).copied().flatten()
     }
 
-    /// The verdict of question `q`, once answered.
+    /// The verdict of question `q`, once answered (and resolved).
     pub fn verdict(&self, q: usize) -> Option<Verdict> {
         let pick = self.picked(q)?;
-        Some(if pick == self.key[q] {
+        let key = self.key[q]?;
+        Some(if pick == key {
             Verdict::Correct
         } else {
             Verdict::Wrong

@@ -7,20 +7,27 @@
 //!   `path:line:col: what was expected`. The web crate's build script runs
 //!   it, so a bad file fails the build.
 //! - always: the rendered [`Content`] as plain serde data, quiz grading
-//!   ([`QuizRun`]), the learner's [`Progress`] (versioned JSON for
-//!   localStorage) and the site's [`Route`]s. These compile to wasm without
+//!   ([`QuizRun`]), the learner's [`Progress`] and measurements
+//!   ([`RunRecord`], for questions graded from them: [`resolve`]) as
+//!   versioned JSON for localStorage, the lessons' [`Figure`] settings and
+//!   the site's [`Route`]s. These compile to wasm without
 //!   TOML or Markdown parsers and are tested natively.
 
+pub mod figure;
 pub mod grade;
+mod html;
 #[cfg(feature = "load")]
 pub mod load;
 pub mod model;
 pub mod progress;
 pub mod routes;
+pub mod run;
 
+pub use figure::Figure;
 pub use grade::{PickError, QuizRun, Score, Verdict};
 #[cfg(feature = "load")]
 pub use load::{load_dir, load_files, Error, Errors};
 pub use model::{Block, Choice, CodeBlock, Content, Lesson, Origin, Question, Quiz};
 pub use progress::{LessonStatus, Loaded, Progress};
 pub use routes::Route;
+pub use run::{resolve, Measurement, Resolution, RunRecord};

@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::figure::Figure;
+use crate::run::{resolve, Measurement, Resolution, RunRecord};
+
 /// All lessons, in the order of `lessons/index.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Content {
@@ -42,6 +45,15 @@ pub enum Block {
     },
     /// A fenced code block.
     Code(CodeBlock),
+    /// An interactive figure, from a ```` ```figure <name> ```` fence. The page
+    /// gives it the HTML id [`crate::figure::anchor`]`(id)`.
+    Figure {
+        /// Unique in the lesson: lowercase letters, digits and hyphens; the
+        /// figure's name unless the fence sets `id`.
+        id: String,
+        /// Which figure, with every setting filled in.
+        figure: Figure,
+    },
 }
 
 /// A fenced code block, kept both as text (to copy) and highlighted (to show).
@@ -75,7 +87,9 @@ pub enum Origin {
     Own,
 }
 
-/// One multiple-choice question with a single right answer.
+/// One multiple-choice question with a single right answer: fixed in the
+/// quiz file, or — for a `from_run` question — decided by the learner's own
+/// measurement (see [`Question::resolved`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     /// Unique within its quiz; used as the key for saved answers.
@@ -86,8 +100,12 @@ pub struct Question {
     pub prompt_html: String,
     /// The options in display order.
     pub choices: Vec<Choice>,
-    /// Index into `choices` of the right one.
-    pub answer: usize,
+    /// Index into `choices` of the right one. `None` for a `from_run`
+    /// question until [`Question::resolved`] fills it in; such a question
+    /// cannot be graded (see [`crate::PickError::Unresolved`]).
+    pub answer: Option<usize>,
+    /// The measurement that decides the answer (`from_run` in the quiz file).
+    pub from_run: Option<Measurement>,
     /// Why the right answer is right, shown after any answer.
     pub explanation_html: String,
     /// The worked solution, one rendered step each (may be empty).
@@ -96,6 +114,9 @@ pub struct Question {
     pub quick_check_html: Option<String>,
     /// A lab link that lets the learner find the answer by experiment.
     pub lab: Option<String>,
+    /// Escaped HTML built from the learner's numbers, saying why the answer
+    /// is right; set by [`Question::resolved`], `None` in the build output.
+    pub measured_html: Option<String>,
 }
 
 /// One option of a question.
@@ -105,6 +126,9 @@ pub struct Choice {
     pub html: String,
     /// Shown when the learner picks this option.
     pub feedback_html: String,
+    /// For a `from_run` question: the measurement outcome that makes this
+    /// option the right one (one of [`Measurement::outcomes`]).
+    pub when: Option<String>,
 }
 
 impl Content {
@@ -138,12 +162,63 @@ impl Content {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("content is plain data and always serialises")
     }
+
+    /// A copy with every quiz [resolved](Quiz::resolved) against the
+    /// learner's measurements, for grading and progress.
+    pub fn resolved(&self, run: &RunRecord) -> Content {
+        Content {
+            lessons: self
+                .lessons
+                .iter()
+                .map(|l| Lesson {
+                    quiz: l.quiz.resolved(run),
+                    ..l.clone()
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Quiz {
+    /// A copy in which every `from_run` question the learner has measured
+    /// has its answer; unmeasured ones stay unresolved. The fingerprint is
+    /// unchanged, so saved picks still apply.
+    pub fn resolved(&self, run: &RunRecord) -> Quiz {
+        Quiz {
+            fingerprint: self.fingerprint.clone(),
+            questions: self
+                .questions
+                .iter()
+                .map(|q| q.resolved(run).unwrap_or_else(|| q.clone()))
+                .collect(),
+        }
+    }
 }
 
 impl Question {
-    /// Is `choice` the right option?
+    /// Is `choice` the right option? Always false while unresolved.
     pub fn is_correct(&self, choice: usize) -> bool {
-        choice == self.answer
+        self.answer == Some(choice)
+    }
+
+    /// This question ready to grade: a copy with the answer (and
+    /// `measured_html`) filled in from `run`, or `None` when its measurement
+    /// is missing. A question without `from_run` is returned as it is.
+    pub fn resolved(&self, run: &RunRecord) -> Option<Question> {
+        if self.from_run.is_none() {
+            return Some(self.clone());
+        }
+        match resolve(self, run) {
+            Resolution::Measured {
+                answer,
+                explanation_html,
+            } => Some(Question {
+                answer: Some(answer),
+                measured_html: Some(explanation_html),
+                ..self.clone()
+            }),
+            Resolution::NotMeasured { .. } => None,
+        }
     }
 }
 
@@ -173,13 +248,16 @@ pub(crate) mod tests {
                             .map(|c| Choice {
                                 html: c.to_string(),
                                 feedback_html: String::new(),
+                                when: None,
                             })
                             .collect(),
-                        answer: 1,
+                        answer: Some(1),
+                        from_run: None,
                         explanation_html: "because".into(),
                         steps_html: vec![],
                         quick_check_html: None,
                         lab: None,
+                        measured_html: None,
                     })
                     .collect(),
             },

@@ -81,26 +81,7 @@ impl Progress {
 
     /// Read what storage holds (`None` when the key is absent).
     pub fn load(stored: Option<&str>) -> (Progress, Loaded) {
-        let Some(text) = stored else {
-            return (Progress::new(), Loaded::Empty);
-        };
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return reset(format!("stored progress is not JSON ({e})")),
-        };
-        match value.get("version").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => {
-                return reset(format!(
-                    "stored progress has version {v}, expected {VERSION}"
-                ))
-            }
-            None => return reset("stored progress has no version".to_string()),
-        }
-        match serde_json::from_value::<Progress>(value) {
-            Ok(p) => (p, Loaded::Restored),
-            Err(e) => reset(format!("stored progress is malformed ({e})")),
-        }
+        load_versioned(stored, VERSION, "progress", Progress::new)
     }
 
     /// The JSON to store.
@@ -162,8 +143,32 @@ impl Progress {
     }
 }
 
-fn reset(why: String) -> (Progress, Loaded) {
-    (Progress::new(), Loaded::Reset(why))
+/// Read a versioned JSON record from storage: `{"version": <version>, …}`
+/// of exactly `T`'s shape, or `empty()` and why not. `what` names the record
+/// in the reason ("stored progress is not JSON").
+pub(crate) fn load_versioned<T: serde::de::DeserializeOwned>(
+    stored: Option<&str>,
+    version: u32,
+    what: &str,
+    empty: fn() -> T,
+) -> (T, Loaded) {
+    let Some(text) = stored else {
+        return (empty(), Loaded::Empty);
+    };
+    let reset = |why: String| (empty(), Loaded::Reset(why));
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return reset(format!("stored {what} is not JSON ({e})")),
+    };
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(version) => {}
+        Some(v) => return reset(format!("stored {what} has version {v}, expected {version}")),
+        None => return reset(format!("stored {what} has no version")),
+    }
+    match serde_json::from_value::<T>(value) {
+        Ok(p) => (p, Loaded::Restored),
+        Err(e) => reset(format!("stored {what} is malformed ({e})")),
+    }
 }
 
 #[cfg(test)]

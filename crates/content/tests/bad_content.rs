@@ -77,7 +77,10 @@ fn good_content_loads_and_renders() {
         matches!(&a.blocks[1], Block::Code(c) if c.lang == "python" && c.code == "import torch\n")
     );
     let q = &a.quiz.questions[0];
-    assert_eq!((q.answer, q.origin, q.choices.len()), (1, Origin::Own, 2));
+    assert_eq!(
+        (q.answer, q.origin, q.choices.len()),
+        (Some(1), Origin::Own, 2)
+    );
     assert_eq!(q.choices[0].html, "A");
     assert_eq!(q.choices[0].feedback_html, "<p>Not A.</p>\n");
     assert_eq!(a.quiz.fingerprint.len(), 16);
@@ -344,7 +347,7 @@ fn quiz_unknown_field() {
     );
     assert_eq!(
         errors_with("beta.quiz.toml", Some(&quiz)),
-        ["lessons/beta.quiz.toml:5:1: unknown field `hint`, expected one of `id`, `origin`, `prompt`, `explanation`, `steps`, `quick_check`, `lab`, `option`"]
+        ["lessons/beta.quiz.toml:5:1: unknown field `hint`, expected one of `id`, `origin`, `prompt`, `explanation`, `steps`, `quick_check`, `lab`, `from_run`, `option`"]
     );
 }
 

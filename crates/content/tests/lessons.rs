@@ -66,13 +66,13 @@ fn all_five_seed_questions_keep_the_seeds_answers() {
         assert_eq!(q.choices.len(), 4, "{id}: four options");
         assert_eq!(
             q.answer,
-            (letter as u8 - b'A') as usize,
+            Some((letter as u8 - b'A') as usize),
             "{id}: the seed's option {letter}"
         );
         assert!(
-            q.choices[q.answer].html.contains(phrase),
+            q.choices[q.answer.unwrap()].html.contains(phrase),
             "{id}: {}",
-            q.choices[q.answer].html
+            q.choices[q.answer.unwrap()].html
         );
         assert!(
             !q.steps_html.is_empty() && q.quick_check_html.is_some(),
@@ -128,7 +128,7 @@ fn the_hands_on_lesson_links_to_the_lab_with_the_seed_sentence() {
         .iter()
         .filter_map(|b| match b {
             Block::Html { html } => Some(html.as_str()),
-            Block::Code(_) => None,
+            Block::Code(_) | Block::Figure { .. } => None,
         })
         .collect();
     assert!(
@@ -145,7 +145,7 @@ fn every_lesson_has_highlighted_code() {
             .iter()
             .filter_map(|b| match b {
                 Block::Code(c) => Some(c),
-                Block::Html { .. } => None,
+                Block::Html { .. } | Block::Figure { .. } => None,
             })
             .collect();
         assert!(!code.is_empty(), "{} has no code block", l.slug);
@@ -154,5 +154,18 @@ fn every_lesson_has_highlighted_code() {
             "{}: every fence names its language",
             l.slug
         );
+    }
+}
+
+#[test]
+fn every_measurement_is_taken_on_a_page_that_exists() {
+    let content = lessons();
+    for &m in content::Measurement::ALL {
+        let href = m.measure_at();
+        match Route::parse(&href) {
+            Ok(Route::Lab { .. }) => {}
+            Ok(Route::Lesson(slug)) => assert!(content.lesson(&slug).is_some(), "{href}"),
+            other => panic!("{m:?}: {href} parses as {other:?}"),
+        }
     }
 }

@@ -50,21 +50,7 @@ fn rules(lang: &str) -> Option<Rules> {
     })
 }
 
-/// Escape text for HTML element content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::html::escape;
 
 /// The code as escaped HTML with token spans.
 pub(crate) fn highlight(lang: &str, code: &str) -> String {

@@ -7,13 +7,17 @@
 //!   headings (the page title is the only one).
 //! - Fenced code blocks become separate blocks with a language class and
 //!   highlighted tokens, so the page can add a copy button.
+//! - A fence whose info string is `figure <name>` is not code: its body is
+//!   the figure's TOML settings and it becomes a [`Block::Figure`] (see
+//!   `load::figure`). Figures belong in lesson bodies only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::error::{Error, Source};
+use super::figure::{parse_figure, Fence};
 use super::highlight::{escape, highlight, LANGUAGES};
 use crate::model::{Block, CodeBlock};
 use crate::routes::Route;
@@ -48,25 +52,49 @@ impl Place {
     }
 }
 
-/// Render Markdown into blocks (HTML runs and code blocks).
+/// The fenced block being read.
+enum Open {
+    /// A code block: its language and text so far.
+    Code(String, String),
+    /// A figure directive (`None` inside quiz text, where it is refused).
+    Figure(Option<Box<Fence>>),
+}
+
+/// The info string word that makes a fence a figure directive.
+const FIGURE: &str = "figure";
+
+/// Render Markdown into blocks (HTML runs, code blocks and figures).
 pub(crate) fn render_blocks(md: &str, place: Place, ctx: &mut Ctx<'_, '_>) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut pending: Vec<Event<'_>> = Vec::new();
-    let mut code: Option<(String, String)> = None;
+    let mut open: Option<Open> = None;
+    let mut figure_ids: BTreeMap<String, usize> = BTreeMap::new();
     let parser = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
     for (event, range) in parser.into_offset_iter() {
-        if let Some((_, text)) = code.as_mut() {
-            match event {
-                Event::Text(t) => text.push_str(&t),
-                Event::End(TagEnd::CodeBlock) => {
-                    let (lang, text) = code.take().expect("inside a code block");
-                    let html = highlight(&lang, &text);
-                    blocks.push(Block::Code(CodeBlock {
-                        lang,
-                        code: text,
-                        html,
-                    }));
+        if let Some(block) = open.as_mut() {
+            match (event, block) {
+                (Event::Text(t), Open::Code(_, text)) => text.push_str(&t),
+                (Event::Text(t), Open::Figure(Some(fence))) => {
+                    fence.push(&t, place.offset(&range));
                 }
+                (Event::End(TagEnd::CodeBlock), _) => match open.take() {
+                    Some(Open::Code(lang, text)) => {
+                        let html = highlight(&lang, &text);
+                        blocks.push(Block::Code(CodeBlock {
+                            lang,
+                            code: text,
+                            html,
+                        }));
+                    }
+                    Some(Open::Figure(Some(fence))) => {
+                        if let Some((id, figure)) =
+                            parse_figure(&fence, ctx.src, &mut figure_ids, ctx.errors)
+                        {
+                            blocks.push(Block::Figure { id, figure });
+                        }
+                    }
+                    _ => {}
+                },
                 _ => {}
             }
             continue;
@@ -82,6 +110,19 @@ pub(crate) fn render_blocks(md: &str, place: Place, ctx: &mut Ctx<'_, '_>) -> Ve
                         .to_lowercase(),
                     CodeBlockKind::Indented => String::new(),
                 };
+                if lang == FIGURE {
+                    open = Some(Open::Figure(match place {
+                        Place::Exact(base) => Some(Box::new(fence(md, base, &range))),
+                        Place::Within(at) => {
+                            ctx.errors.push(ctx.src.at(
+                                at,
+                                "expected figures only in lesson bodies, not in quiz text",
+                            ));
+                            None
+                        }
+                    }));
+                    continue;
+                }
                 if !lang.is_empty() && !LANGUAGES.contains(&lang.as_str()) {
                     ctx.errors.push(ctx.src.at(
                         place.offset(&range),
@@ -91,7 +132,7 @@ pub(crate) fn render_blocks(md: &str, place: Place, ctx: &mut Ctx<'_, '_>) -> Ve
                         ),
                     ));
                 }
-                code = Some((lang, String::new()));
+                open = Some(Open::Code(lang, String::new()));
             }
             // Raw HTML is shown as text (push_html escapes Text events).
             Event::Html(raw) | Event::InlineHtml(raw) => pending.push(Event::Text(raw)),
@@ -134,6 +175,8 @@ pub(crate) fn render_html(md: &str, place: Place, ctx: &mut Ctx<'_, '_>) -> Stri
         .map(|b| match b {
             Block::Html { html } => html,
             Block::Code(c) => code_html(&c),
+            // Refused in quiz text (render_blocks reports it).
+            Block::Figure { .. } => String::new(),
         })
         .collect()
 }
@@ -159,6 +202,62 @@ pub(crate) fn code_html(c: &CodeBlock) -> String {
         "<pre class=\"code\"><code class=\"language-{lang}\">{}</code></pre>",
         c.html
     )
+}
+
+/// The fence line of a `figure` block starting at `range` in `md` (which
+/// starts at `base` in the file): where its name is, what follows it.
+fn fence(md: &str, base: usize, range: &Range<usize>) -> Fence {
+    let block = &md[range.start..range.end];
+    let line_end = block.find('\n').map_or(block.len(), |i| i + 1);
+    let line = &block[..line_end];
+    // The info string starts after the run of ` or ~ that opens the fence.
+    let fence_start = line.find(['`', '~']).unwrap_or(0);
+    let info_start = line[fence_start..]
+        .find(|c: char| c != '`' && c != '~')
+        .map_or(line.len(), |i| fence_start + i);
+    let words: Vec<(usize, &str)> = words(&line[info_start..])
+        .into_iter()
+        .map(|(i, w)| (info_start + i, w))
+        .collect();
+    let at = |i: usize| base + range.start + i;
+    let figure_at = words.first().map_or(info_start, |w| w.0);
+    let (name, name_at) = words
+        .get(1)
+        .map_or((String::new(), at(figure_at)), |&(i, w)| {
+            (w.to_string(), at(i))
+        });
+    let extra = words.get(2).map(|&(i, _)| {
+        let rest = line[i..].trim_end();
+        (rest.to_string(), at(i))
+    });
+    Fence {
+        name,
+        name_at,
+        extra,
+        body: String::new(),
+        pieces: Vec::new(),
+        body_at: at(line_end),
+    }
+}
+
+/// Whitespace-separated words with their byte offsets.
+fn words(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(st)) => {
+                out.push((st, &s[st..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, &s[st..]));
+    }
+    out
 }
 
 fn flush<'a>(pending: &mut Vec<Event<'a>>, blocks: &mut Vec<Block>) {
@@ -230,6 +329,7 @@ mod tests {
             .map(|b| match b {
                 Block::Html { html } => html,
                 Block::Code(c) => code_html(&c),
+                Block::Figure { id, .. } => format!("[figure {id}]"),
             })
             .collect()
     }

@@ -3,6 +3,7 @@
 //! Markdown. All problems are collected, so one build shows them all.
 
 mod error;
+mod figure;
 mod highlight;
 mod index;
 mod lesson;

@@ -7,6 +7,11 @@ use super::error::{Error, Source};
 /// starts in the file (non-zero for front matter).
 pub(crate) fn toml_error(src: &Source<'_>, base: usize, e: &toml::de::Error) -> Error {
     let offset = base + e.span().map_or(0, |s| s.start);
+    src.at(offset, message(e))
+}
+
+/// toml's message on one line, with the fix added where toml leaves it out.
+pub(crate) fn message(e: &toml::de::Error) -> String {
     // toml's messages can span lines; keep ours to one.
     let message: Vec<&str> = e
         .message()
@@ -19,7 +24,7 @@ pub(crate) fn toml_error(src: &Source<'_>, base: usize, e: &toml::de::Error) -> 
     if message == "duplicate key" {
         message.push_str("; expected each key once per table");
     }
-    src.at(offset, message)
+    message
 }
 
 /// Parse `text` (which starts at `base` in the file) as `T`.

@@ -44,6 +44,8 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
                 view! { <div class="prose" inner_html=html.as_str()></div> }.into_any()
             }
             Block::Code(code) => view! { <CodeView block=code/> }.into_any(),
+            // Figures are drawn by the figures work (crates/web); nothing yet.
+            Block::Figure { .. } => ().into_any(),
         })
         .collect_view();
     let questions = lesson.quiz.questions.len();
