@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The sentence the seed document runs through DistilBERT.
 pub const SEED_TEXT: &str = "I love learning about AI!";
 /// The Linear layer a figure looks at unless told otherwise.
-pub const DEFAULT_LAYER: &str = "distilbert.transformer.layer.0.attention.q_lin";
+pub const DEFAULT_LAYER: &str = "transformer.layer.0.attention.q_lin";
 
 /// One figure with its settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -290,8 +290,8 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    /// The kind of a Linear layer, judged by its last name part, so both
-    /// `distilbert.transformer.layer.0.ffn.lin1` and `transformer.layer.0.ffn.lin1` work.
+    /// The kind of a Linear layer, judged by its last name part (`lin1` in
+    /// `transformer.layer.0.ffn.lin1`).
     pub fn of(layer: &str) -> Option<LayerKind> {
         let last = layer.rsplit('.').next().unwrap_or_default();
         Some(match last {
@@ -312,14 +312,15 @@ impl LayerKind {
     }
 }
 
-/// Is `name` a DistilBERT Linear layer as Hugging Face names it:
-/// `distilbert.transformer.layer.<n>.attention.{q_lin,k_lin,v_lin,out_lin}`,
-/// `distilbert.transformer.layer.<n>.ffn.{lin1,lin2}`, `pre_classifier` or `classifier`?
+/// Is `name` a DistilBERT Linear layer as the engine names it (the checkpoint's
+/// names without the `distilbert.` prefix):
+/// `transformer.layer.<n>.attention.{q_lin,k_lin,v_lin,out_lin}`,
+/// `transformer.layer.<n>.ffn.{lin1,lin2}`, `pre_classifier` or `classifier`?
 pub fn is_linear_layer(name: &str) -> bool {
     if name == "pre_classifier" || name == "classifier" {
         return true;
     }
-    let Some(rest) = name.strip_prefix("distilbert.transformer.layer.") else {
+    let Some(rest) = name.strip_prefix("transformer.layer.") else {
         return false;
     };
     let Some((n, tail)) = rest.split_once('.') else {
@@ -369,9 +370,9 @@ mod tests {
     #[test]
     fn linear_layer_names() {
         for ok in [
-            "distilbert.transformer.layer.0.attention.q_lin",
-            "distilbert.transformer.layer.5.attention.out_lin",
-            "distilbert.transformer.layer.11.ffn.lin2",
+            "transformer.layer.0.attention.q_lin",
+            "transformer.layer.5.attention.out_lin",
+            "transformer.layer.11.ffn.lin2",
             "pre_classifier",
             "classifier",
         ] {
@@ -380,11 +381,11 @@ mod tests {
         for bad in [
             "",
             "q_lin",
-            "transformer.layer.0.attention.q_lin",
-            "distilbert.transformer.layer.01.ffn.lin1",
-            "distilbert.transformer.layer.x.ffn.lin1",
-            "distilbert.transformer.layer.0.ffn.lin3",
-            "distilbert.transformer.layer.0.attention.q_lin.weight",
+            "distilbert.transformer.layer.0.attention.q_lin",
+            "transformer.layer.01.ffn.lin1",
+            "transformer.layer.x.ffn.lin1",
+            "transformer.layer.0.ffn.lin3",
+            "transformer.layer.0.attention.q_lin.weight",
         ] {
             assert!(!is_linear_layer(bad), "{bad}");
         }

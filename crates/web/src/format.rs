@@ -56,6 +56,19 @@ pub fn ratio(before: u64, after: u64) -> String {
     format!("{:.1}×", before as f64 / after as f64)
 }
 
+/// A count with thousands separators: `2,831,234`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// The int8 forward compared with the f32 one, in words that cannot be misread:
 /// `"1.6× faster"`, `"1.3× slower"`, `"about as fast"`.
 pub fn speed(f32_ms: f64, int8_ms: f64) -> String {
@@ -152,6 +165,14 @@ pub fn count_word(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(2_831_234), "2,831,234");
+    }
+
     use super::*;
 
     #[test]

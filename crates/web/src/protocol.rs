@@ -10,7 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
+use crate::engine::explain::{ActivationRange, MarginRow};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
+use crate::figures::messages::{FlipCheck, PackedRows, SeedCodeRun, SoftTargets};
 use crate::lab::messages::{
     BatchChunkResult, ForwardTimes, Histogram, SchemeTable, Sensitivity, TeacherReady,
     TeacherTable, UploadedModel,
@@ -148,6 +150,53 @@ pub enum RequestBody {
         /// The model id, e.g. `distilbert-base-uncased-finetuned-sst-2-english`.
         id: String,
     },
+    /// Run the seed's program on `text`: tokens, f32 and int8 logits, their MSE.
+    /// Answered by [`ResponseBody::SeedCodeRan`].
+    SeedCode {
+        /// The sentence.
+        text: String,
+    },
+    /// The loaded model (as teacher) and the student's logits on `text`: the /train run's
+    /// student when there is one, else a student freshly cut from the teacher.
+    /// Answered by [`ResponseBody::SoftTargetsReady`].
+    SoftTargets {
+        /// The sentence.
+        text: String,
+    },
+    /// What dynamic int8 sees at `layer` for `text`: its input, range, scale and zero point.
+    /// Answered by [`ResponseBody::ActivationsMeasured`].
+    Activations {
+        /// The sentence.
+        text: String,
+        /// Checkpoint name of the Linear layer.
+        layer: String,
+        /// Histogram bins.
+        bins: u32,
+    },
+    /// Pack row `row` of `layer` in each of `formats`. Answered by [`ResponseBody::RowPacked`].
+    PackRow {
+        /// Checkpoint name of the Linear layer.
+        layer: String,
+        /// The row (output channel).
+        row: u32,
+        /// GGML schemes to pack it in.
+        formats: Vec<Scheme>,
+    },
+    /// f32 and `scheme` on `text`. Answered by [`ResponseBody::FlipChecked`].
+    FlipCheck {
+        /// The sentence.
+        text: String,
+        /// The scheme compared with f32.
+        scheme: Scheme,
+    },
+    /// The `n` held-out sentences closest to changing label under `scheme`.
+    /// Answered by [`ResponseBody::ClosestCallsFound`].
+    ClosestCalls {
+        /// The scheme compared with f32.
+        scheme: Scheme,
+        /// How many sentences.
+        n: u32,
+    },
 }
 
 /// Worker → page.
@@ -201,6 +250,18 @@ pub enum ResponseBody {
     TeacherLoaded(TeacherReady),
     /// Teacher, student and quantized student on one text (final answer to `CompareTeacher`).
     TeacherCompared(TeacherTable),
+    /// The seed's program on one sentence (final answer to `SeedCode`).
+    SeedCodeRan(SeedCodeRun),
+    /// Teacher and student logits (final answer to `SoftTargets`).
+    SoftTargetsReady(SoftTargets),
+    /// One layer's input on one sentence (final answer to `Activations`).
+    ActivationsMeasured(ActivationRange),
+    /// One weight row in several formats (final answer to `PackRow`).
+    RowPacked(PackedRows),
+    /// f32 and one scheme on one sentence (final answer to `FlipCheck`).
+    FlipChecked(FlipCheck),
+    /// Held-out sentences, closest to flipping first (final answer to `ClosestCalls`).
+    ClosestCallsFound(Vec<MarginRow>),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.

@@ -9,6 +9,7 @@
 //! it, anything missing (the site, Chromium, chromedriver) is a failure.
 
 pub mod console;
+pub mod figures;
 pub mod lab;
 pub mod panels;
 pub mod quiz;

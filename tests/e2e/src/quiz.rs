@@ -11,20 +11,100 @@ use serde_json::{json, Value};
 
 use crate::lab::testid;
 use crate::{repo_root, Error, Result, Session, Site, UI_TIMEOUT};
+use content::run::{
+    BlockFormatsRun, FlipRun, LabSize, RunRecord, SeedCodeRun, SensitivityRun, TemperatureRun,
+    TensorRun, RUN_STORAGE_KEY,
+};
 use content::{Content, Lesson, Question};
 
 /// The localStorage key of the learner's progress (DOM contract).
 pub const STORAGE_KEY: &str = content::progress::STORAGE_KEY;
 
-/// The lessons and quizzes of the repository's `lessons/`, in path order.
-pub fn course() -> Result<Content> {
+/// The lessons and quizzes of the repository's `lessons/`, in path order, as written:
+/// questions about the learner's own run have no answer yet.
+pub fn course_as_written() -> Result<Content> {
     let dir = repo_root().join("lessons");
     content::load_dir(&dir).map_err(|e| Error(format!("cannot load {}: {e}", dir.display())))
 }
 
+/// [`course_as_written`] graded against [`sample_run`]: what a quiz page shows once
+/// [`QuizPage::open`] has saved that run in the browser.
+pub fn course() -> Result<Content> {
+    Ok(course_as_written()?.resolved(&sample_run()))
+}
+
+/// Measurements as a learner who ran every figure and the lab would have saved
+/// them, so that every question about "your run" can be answered.
+pub fn sample_run() -> RunRecord {
+    let mut run = RunRecord::new();
+    run.lab_size = Some(LabSize {
+        model: "squeeze-sentiment-student".into(),
+        f32_bytes: 11_340_000,
+        int8_bytes: 7_996_000,
+    });
+    run.tensor = Some(TensorRun {
+        bits: 8,
+        mapping: "affine".into(),
+        scale: 0.01,
+        zero_point: 100,
+        max_error: 0.45,
+        clipped: 1,
+        values: 4,
+    });
+    run.temperature = Some(TemperatureRun {
+        text: "I love learning about AI!".into(),
+        temperature: 2.0,
+        labels: vec!["NEGATIVE".into(), "POSITIVE".into()],
+        teacher_logits: vec![-1.9, 1.9],
+        teacher_top_prob: 0.87,
+    });
+    run.seed_code = Some(SeedCodeRun {
+        text: "I love learning about AI!".into(),
+        f32_logits: vec![-1.866, 1.910],
+        int8_logits: vec![-1.867, 1.911],
+        mse: 1.0e-6,
+    });
+    run.block_formats = Some(BlockFormatsRun {
+        layer: "transformer.layer.0.attention.q_lin".into(),
+        row: 0,
+        errors: vec![
+            ("q8_0".into(), 1.0e-7),
+            ("q4_0".into(), 3.0e-5),
+            ("q4_k".into(), 2.0e-5),
+        ],
+    });
+    run.flip = Some(FlipRun {
+        text: "not bad at all".into(),
+        scheme: "int8-dynamic".into(),
+        f32_label: "POSITIVE".into(),
+        other_label: "POSITIVE".into(),
+        f32_margin: 1.2,
+        other_margin: 1.19,
+    });
+    run.sensitivity = Some(SensitivityRun {
+        scheme: "q4_0".into(),
+        text: "I love learning about AI!".into(),
+        layers: vec![
+            ("transformer.layer.0.ffn.lin2".into(), 3.0e-4),
+            ("classifier".into(), 1.0e-5),
+        ],
+    });
+    run
+}
+
+/// The right option of `q` (graded: from [`course`]).
+pub fn answer(q: &Question) -> usize {
+    q.answer.unwrap_or_else(|| {
+        panic!(
+            "`{}` has no answer: take it from course(), not course_as_written()",
+            q.id
+        )
+    })
+}
+
 /// A wrong option of `q` (the one after the right answer, wrapping).
 pub fn wrong_option(q: &Question) -> usize {
-    (q.answer + 1) % q.choices.len()
+    (answer(q) + 1) % q.choices.len()
 }
 
 /// CSS selector of the question with id `id`.
@@ -154,15 +234,20 @@ pub struct QuizPage<'s> {
 }
 
 impl<'s> QuizPage<'s> {
-    /// Opens `/quiz/<slug>` and waits until its questions are shown.
+    /// Opens `/quiz/<slug>` with [`sample_run`] saved in the browser (so every question
+    /// can be answered) and waits until its questions are shown.
     pub fn open(site: &'s Site, lesson: &'s Lesson) -> Result<QuizPage<'s>> {
         site.browser
             .goto(&site.url(&format!("/quiz/{}", lesson.slug)))?;
+        site.browser.execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![json!(RUN_STORAGE_KEY), json!(sample_run().to_json())],
+        )?;
         let page = QuizPage {
             browser: &site.browser,
             lesson,
         };
-        page.wait_loaded()?;
+        page.reload()?;
         Ok(page)
     }
 

@@ -46,8 +46,12 @@ pub mod keys {
     pub const END: &str = "\u{E010}";
     /// Home.
     pub const HOME: &str = "\u{E011}";
+    /// Arrow left.
+    pub const ARROW_LEFT: &str = "\u{E012}";
     /// Arrow up.
     pub const ARROW_UP: &str = "\u{E013}";
+    /// Arrow right.
+    pub const ARROW_RIGHT: &str = "\u{E014}";
     /// Arrow down.
     pub const ARROW_DOWN: &str = "\u{E015}";
 }
@@ -539,6 +543,15 @@ impl Element<'_> {
     /// Clicks it as a user would (scrolls into view first).
     pub fn click(&self) -> Result<()> {
         self.session.post(&self.path("/click"), json!({})).map(drop)
+    }
+
+    /// A PNG screenshot of just this element (scrolled into view first).
+    pub fn screenshot_png(&self) -> Result<Vec<u8>> {
+        let value = self.session.get(&self.path("/screenshot"))?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| Error(format!("screenshot reply is not a string: {value}")))?;
+        decode_base64(text).ok_or_else(|| Error("screenshot reply is not base64".into()))
     }
 
     /// Types `text` into it (see [`keys`] for special keys).

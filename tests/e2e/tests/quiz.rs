@@ -13,7 +13,8 @@ use anyhow::{ensure, Context, Result};
 use content::{Content, Lesson, Question};
 use e2e::lab::testid;
 use e2e::quiz::{
-    course, store_text, stored_picks, stored_text, wrong_option, QuestionView, QuizPage, Score,
+    answer, course, store_text, stored_picks, stored_text, wrong_option, QuestionView, QuizPage,
+    Score,
 };
 use e2e::webdriver::keys;
 use e2e::{Site, UI_TIMEOUT};
@@ -77,7 +78,7 @@ fn check_open(q: &Question, v: &QuestionView) -> Result<()> {
 /// An answered question: `chosen` checked, verdict and classes from the quiz
 /// file, the option's feedback and the explanation shown, options disabled.
 fn check_answered(page: &QuizPage, q: &Question, chosen: usize, v: &QuestionView) -> Result<()> {
-    let verdict = if chosen == q.answer {
+    let verdict = if chosen == answer(q) {
         "correct"
     } else {
         "wrong"
@@ -101,13 +102,13 @@ fn check_answered(page: &QuizPage, q: &Question, chosen: usize, v: &QuestionView
         v.checked()
     );
     ensure!(
-        v.with_class("right") == [q.answer],
+        v.with_class("right") == [answer(q)],
         "`{}` class right on {:?}, answer is {}",
         q.id,
         v.with_class("right"),
-        q.answer
+        answer(q)
     );
-    let wrong: Vec<usize> = if chosen == q.answer {
+    let wrong: Vec<usize> = if chosen == answer(q) {
         vec![]
     } else {
         vec![chosen]
@@ -198,8 +199,8 @@ fn quiz_click_answers_give_feedback_and_are_final() -> Result<()> {
 
     // Right, by click.
     let (q0, q1) = (page.question(0)?, page.question(1)?);
-    let v0 = page.answer_by_click(q0, q0.answer)?;
-    check_answered(&page, q0, q0.answer, &v0)?;
+    let v0 = page.answer_by_click(q0, answer(q0))?;
+    check_answered(&page, q0, answer(q0), &v0)?;
     page.wait_score(Score {
         correct: 1,
         answered: 1,
@@ -218,7 +219,7 @@ fn quiz_click_answers_give_feedback_and_are_final() -> Result<()> {
     };
     page.wait_score(score)?;
     let mut picks = vec![None; total];
-    picks[0] = Some(q0.answer);
+    picks[0] = Some(answer(q0));
     picks[1] = Some(w1);
     ensure!(
         stored_picks(&site.browser, &lesson.slug)? == Some(picks.clone()),
@@ -233,7 +234,7 @@ fn quiz_click_answers_give_feedback_and_are_final() -> Result<()> {
         without_tab_stop(page.view_present(q1)?),
     );
     page.click(q0, wrong_option(q0))?;
-    page.click(q1, q1.answer)?;
+    page.click(q1, answer(q1))?;
     let start = Instant::now();
     while start.elapsed() < SETTLE {
         ensure!(
@@ -295,7 +296,7 @@ fn quiz_is_operable_by_keyboard_alone() -> Result<()> {
     moves.push((keys::HOME, 0));
     moves.push((keys::END, n - 1));
     at = n - 1;
-    while at != q0.answer {
+    while at != answer(q0) {
         at -= 1;
         moves.push((keys::ARROW_UP, at));
     }
@@ -315,7 +316,7 @@ fn quiz_is_operable_by_keyboard_alone() -> Result<()> {
     // Enter chooses the focused option: the right one.
     site.browser.press_keys(keys::ENTER)?;
     let v0 = page.wait_answered(q0)?;
-    check_answered(&page, q0, q0.answer, &v0)?;
+    check_answered(&page, q0, answer(q0), &v0)?;
     page.wait_score(Score {
         correct: 1,
         answered: 1,
@@ -374,7 +375,7 @@ fn quiz_progress_survives_reload_and_retry_shows_the_wrong_ones() -> Result<()> 
         if i == 1 || i == total - 1 {
             wrong_option(all[i])
         } else {
-            all[i].answer
+            answer(all[i])
         }
     };
     let wrong: Vec<&Question> = vec![all[1], all[total - 1]];
@@ -490,8 +491,8 @@ fn quiz_progress_survives_reload_and_retry_shows_the_wrong_ones() -> Result<()> 
 
     // A retried question can now be answered, and right this time.
     let again = wrong[0];
-    let v = page.answer_by_click(again, again.answer)?;
-    check_answered(&page, again, again.answer, &v)?;
+    let v = page.answer_by_click(again, answer(again))?;
+    check_answered(&page, again, answer(again), &v)?;
     page.wait_score(Score {
         correct: right + 1,
         answered: right + 1,
@@ -567,17 +568,17 @@ fn corrupt_progress_resets_cleanly_with_a_notice() -> Result<()> {
     // After a reset the quiz saves and restores as usual.
     let page = QuizPage::open(&site, lesson)?;
     let q = page.question(0)?;
-    page.answer_by_click(q, q.answer)?;
+    page.answer_by_click(q, answer(q))?;
     page.reload()?;
     let v = page.view_present(q)?;
-    check_answered(&page, q, q.answer, &v).context("after reset and reload")?;
+    check_answered(&page, q, answer(q), &v).context("after reset and reload")?;
     ensure!(
         site.browser.try_find(&notice)?.is_none(),
         "the reset notice is shown for valid progress"
     );
     let stored = stored_json("after an answer")?;
     ensure!(
-        stored["quizzes"][&lesson.slug]["picks"][0] == json!(q.answer),
+        stored["quizzes"][&lesson.slug]["picks"][0] == json!(answer(q)),
         "stored progress after an answer: {stored}"
     );
     Ok(())

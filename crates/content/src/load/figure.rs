@@ -187,7 +187,7 @@ impl Check<'_, '_, '_> {
             self.fail(
                 &layer,
                 format!(
-                    "expected a DistilBERT Linear layer (distilbert.transformer.layer.<n>.attention.{{q_lin,k_lin,v_lin,out_lin}}, distilbert.transformer.layer.<n>.ffn.{{lin1,lin2}}, pre_classifier or classifier), found `{}`",
+                    "expected a DistilBERT Linear layer (transformer.layer.<n>.attention.{{q_lin,k_lin,v_lin,out_lin}}, transformer.layer.<n>.ffn.{{lin1,lin2}}, pre_classifier or classifier), found `{}`",
                     layer.get_ref()
                 ),
             );

@@ -250,7 +250,7 @@ fn sensitivity(layers: &[(&str, f32)]) -> RunRecord {
 #[test]
 fn sensitivity_names_the_kind_of_the_worst_layer() {
     let m = Measurement::Sensitivity;
-    let attn = "distilbert.transformer.layer.0.attention.q_lin";
+    let attn = "transformer.layer.0.attention.q_lin";
     let ffn = "transformer.layer.3.ffn.lin2";
     assert_eq!(
         outcome_of(m, &sensitivity(&[(attn, 2e-3), (ffn, 1e-3)])),

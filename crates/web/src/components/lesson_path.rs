@@ -7,20 +7,23 @@ use content::{LessonStatus, Route};
 
 use crate::components::progress_notice::ProgressNotice;
 use crate::course::{content, load_progress};
+use crate::figures::run_store;
 
 /// The lessons in order, each with its reading time and quiz score, and how
 /// many are complete.
 #[component]
 pub fn LessonPath() -> impl IntoView {
     let (progress, loaded) = load_progress();
+    // Questions about the learner's own run count once they can be graded.
+    let resolved = content().resolved(&run_store::load());
+    let (done, total) = progress.completed(&resolved);
     let course = content();
-    let (done, total) = progress.completed(course);
     let items = course
         .lessons
         .iter()
         .enumerate()
         .map(|(i, lesson)| {
-            let status = progress.status(lesson);
+            let status = progress.status(&resolved.lessons[i]);
             let questions = lesson.quiz.questions.len();
             let quiz_text = quiz_status(&status, questions);
             let complete = status.is_complete();

@@ -79,6 +79,17 @@ pub fn Lab() -> impl IntoView {
                     .into(),
                 );
                 ready_ms.try_set(Some(at));
+                // The first lesson's quiz asks how much smaller int8 made the model.
+                crate::figures::run_store::update(|run| {
+                    run.lab_size = Some(content::run::LabSize {
+                        model: ready
+                            .card
+                            .as_ref()
+                            .map_or_else(|| ready.base_url.clone(), |c| c.name.clone()),
+                        f32_bytes: ready.f32_size.total_bytes,
+                        int8_bytes: ready.quantized_size.total_bytes,
+                    })
+                });
                 status.try_set(ModelStatus::Ready(Box::new(ready)));
                 ctx.model_gen.try_update(|n| *n += 1);
             }

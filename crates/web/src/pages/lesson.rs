@@ -1,5 +1,5 @@
 //! `/learn/<slug>`: one lesson, rendered from the build-time HTML, with
-//! copyable code blocks, the way to its quiz and previous/next links.
+//! copyable code blocks, live figures, the way to its quiz and previous/next links.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -9,6 +9,7 @@ use content::{Block, Lesson, Route};
 use crate::components::code_block::CodeView;
 use crate::components::progress_notice::ProgressNotice;
 use crate::course::{content, load_progress, save_progress};
+use crate::figures::FigureView;
 
 /// The lesson named by the `slug` route parameter.
 #[component]
@@ -44,8 +45,9 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
                 view! { <div class="prose" inner_html=html.as_str()></div> }.into_any()
             }
             Block::Code(code) => view! { <CodeView block=code/> }.into_any(),
-            // Figures are drawn by the figures work (crates/web); nothing yet.
-            Block::Figure { .. } => ().into_any(),
+            Block::Figure { id, figure } => {
+                view! { <FigureView id=id.as_str() figure=figure/> }.into_any()
+            }
         })
         .collect_view();
     let questions = lesson.quiz.questions.len();

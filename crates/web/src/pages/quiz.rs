@@ -3,17 +3,26 @@
 //! reload finds the quiz as it was left.
 //!
 //! The grading lives in [`content::QuizRun`] (tested natively); this page
-//! renders it and forwards picks.
+//! renders it and forwards picks. Questions about the learner's own run
+//! (`from_run`) are resolved from the measurements saved in this browser when
+//! the page opens; until measured they say where to measure and take no pick.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use content::run::{resolve, Resolution};
 use content::{Lesson, QuizRun, Route};
 
 use crate::components::progress_notice::ProgressNotice;
 use crate::components::quiz_question::QuizQuestion;
 use crate::course::{content, load_progress, save_progress};
+use crate::figures::run_store;
 use crate::pages::lesson::Missing;
+
+/// Where to measure what a question needs (a site path) and what to do there.
+type Measure = (String, String);
 
 /// The quiz of the lesson named by the `slug` route parameter.
 #[component]
@@ -31,13 +40,32 @@ pub fn QuizPage() -> impl IntoView {
 #[component]
 fn QuizView(lesson: &'static Lesson) -> impl IntoView {
     let (progress, loaded) = load_progress();
-    let run = RwSignal::new(progress.run(&lesson.slug, &lesson.quiz));
+    let record = run_store::load();
+    let quiz = lesson.quiz.resolved(&record);
+    let run = RwSignal::new(progress.run(&lesson.slug, &quiz));
+    // Where to measure what each question needs, for those not measured yet.
+    let questions: Vec<(Arc<content::Question>, Option<Measure>)> = lesson
+        .quiz
+        .questions
+        .iter()
+        .zip(&quiz.questions)
+        .map(|(original, resolved)| {
+            let measure = match resolve(original, &record) {
+                Resolution::NotMeasured { measure_at, what } => Some((measure_at, what)),
+                Resolution::Measured { .. } => None,
+            };
+            (Arc::new(resolved.clone()), measure)
+        })
+        .collect();
+    let quiz = StoredValue::new(quiz);
     let progress = StoredValue::new(progress);
     let save = move || {
         run.with_untracked(|r| {
-            progress.update_value(|p| {
-                p.save_run(&lesson.slug, &lesson.quiz, r);
-                save_progress(p);
+            quiz.with_value(|quiz| {
+                progress.update_value(|p| {
+                    p.save_run(&lesson.slug, quiz, r);
+                    save_progress(p);
+                })
             })
         })
     };
@@ -107,11 +135,13 @@ fn QuizView(lesson: &'static Lesson) -> impl IntoView {
                 each=move || shown.get()
                 key=|q| *q
                 children=move |q| {
+                    let (question, measure) = questions[q].clone();
                     view! {
                         <QuizQuestion
                             index=q
                             number=q + 1
-                            question=&lesson.quiz.questions[q]
+                            question=question
+                            measure=measure
                             run=run
                             on_pick=on_pick
                         />

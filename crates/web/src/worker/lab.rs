@@ -42,6 +42,11 @@ fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The held-out sentences' texts, in file order.
+pub fn held_out_texts() -> Vec<String> {
+    TEST_SET.with(|set| set.iter().map(|(_, text)| text.clone()).collect())
+}
+
 /// The loaded model in `scheme`, quantized once per model.
 pub fn in_scheme(loaded: &Loaded, scheme: Scheme) -> Result<Classifier, String> {
     cached_or_quantized(loaded, scheme).map(|(model, _)| model)

@@ -6,6 +6,7 @@
 //! half-loaded by a `LoadModel` posted before it.
 
 mod fetch;
+mod figures;
 mod hub;
 mod lab;
 mod models;
@@ -184,6 +185,28 @@ async fn handle(request: Request) -> ResponseBody {
             }
             Err(message) => failed(message),
         },
+        RequestBody::SoftTargets { text } => {
+            let teacher = MODEL.with(|m| m.borrow().as_ref().map(|l| l.ready.base_url.clone()));
+            let Some(teacher) = teacher else {
+                return failed("no model is loaded yet".to_string());
+            };
+            // Taken out across the await (requests run one at a time) and put back after.
+            let mut training = TRAINING.with(|t| t.take());
+            let result = training.soft_targets(&teacher, text).await;
+            TRAINING.with(|t| *t.borrow_mut() = training);
+            match result {
+                Ok(soft) => ResponseBody::SoftTargetsReady(soft),
+                Err(message) => failed(message),
+            }
+        }
+        figure_request @ (RequestBody::SeedCode { .. }
+        | RequestBody::Activations { .. }
+        | RequestBody::PackRow { .. }
+        | RequestBody::FlipCheck { .. }
+        | RequestBody::ClosestCalls { .. }) => MODEL.with(|m| match m.borrow().as_ref() {
+            None => failed("no model is loaded yet".to_string()),
+            Some(loaded) => figures::handle(loaded, figure_request),
+        }),
         lab_request => MODEL.with(|m| match m.borrow().as_ref() {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => lab::handle(loaded, lab_request),

@@ -74,6 +74,11 @@ impl Loaded {
         &self.f32
     }
 
+    /// The quantized (int8-dynamic) copy.
+    pub fn quantized(&self) -> &Classifier {
+        &self.quantized
+    }
+
     /// Compares both models on `text` (the engine's numbers, as the CLI prints them).
     pub fn classify(&self, text: &str) -> engine::Result<Classified> {
         Ok(Classified {

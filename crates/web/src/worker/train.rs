@@ -3,6 +3,7 @@
 
 use crate::engine::distill::live::{LiveConfig, LiveEval, Trainer};
 use crate::engine::{ModelFiles, Scheme};
+use crate::figures::messages::SoftTargets;
 use crate::protocol::{TrainProgress, TrainReady};
 
 use super::fetch;
@@ -49,6 +50,19 @@ impl Training {
         };
         self.trainer = Some(trainer);
         Ok(ready)
+    }
+
+    /// Teacher and student logits on `text`: this run's student, or — when no run was
+    /// started — a student freshly cut (default settings) from the teacher at `base_url`.
+    pub async fn soft_targets(
+        &mut self,
+        base_url: &str,
+        text: String,
+    ) -> Result<SoftTargets, String> {
+        if self.trainer.is_none() {
+            self.start(base_url, LiveConfig::default()).await?;
+        }
+        super::figures::soft_targets(self.trainer()?, text)
     }
 
     fn trainer(&mut self) -> Result<&mut Trainer, String> {

@@ -86,7 +86,7 @@ fn an_empty_body_gives_every_default_and_the_name_as_id() {
     assert_eq!(ActivationRanges::default().bins, 40);
     assert_eq!(
         BlockFormats::default().layer,
-        "distilbert.transformer.layer.0.attention.q_lin"
+        "transformer.layer.0.attention.q_lin"
     );
     assert_eq!(BlockFormats::default().formats.len(), 3);
     assert_eq!(FlipIt::default().text, "not bad at all");
@@ -187,7 +187,7 @@ fn bad_values_are_reported_at_the_value() {
         ("```figure quantize-tensor\nmapping = \"asymmetric\"\n```\n", "lessons/a.md:6:11: in figure `quantize-tensor`: unknown variant `asymmetric`, expected `affine` or `symmetric`"),
         ("```figure seed-code\ntext = \"  \"\n```\n", "lessons/a.md:6:8: expected `text` of 1 to 500 characters, found 2"),
         ("```figure temperature\ntemperature = 0.1\n```\n", "lessons/a.md:6:15: expected `temperature` from 0.5 to 10, found 0.1"),
-        ("```figure activation-ranges\nlayer = \"distilbert.transformer.layer.0.q_lin\"\n```\n", "lessons/a.md:6:9: expected a DistilBERT Linear layer (distilbert.transformer.layer.<n>.attention.{q_lin,k_lin,v_lin,out_lin}, distilbert.transformer.layer.<n>.ffn.{lin1,lin2}, pre_classifier or classifier), found `distilbert.transformer.layer.0.q_lin`"),
+        ("```figure activation-ranges\nlayer = \"transformer.layer.0.q_lin\"\n```\n", "lessons/a.md:6:9: expected a DistilBERT Linear layer (transformer.layer.<n>.attention.{q_lin,k_lin,v_lin,out_lin}, transformer.layer.<n>.ffn.{lin1,lin2}, pre_classifier or classifier), found `transformer.layer.0.q_lin`"),
         ("```figure activation-ranges\nbins = 7\n```\n", "lessons/a.md:6:8: expected `bins` from 8 to 100, found 7"),
         ("```figure block-formats\nformats = []\n```\n", "lessons/a.md:6:11: expected at least one of `formats`: q8_0, q4_0, q4_k"),
         ("```figure block-formats\nformats = [\"q4_0\", \"q8_0\", \"q4_0\"]\n```\n", "lessons/a.md:6:28: duplicate format `q4_0` in `formats`"),

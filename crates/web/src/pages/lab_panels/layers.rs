@@ -71,6 +71,18 @@ pub fn LayersPanel(
                         .flatten()
                         .filter(|l| result.layers.iter().any(|x| &x.layer == l));
                     layer.try_set(keep.or(worst));
+                    // The combining lesson's quiz asks which layer moved the logits most.
+                    crate::figures::run_store::update(|run| {
+                        run.sensitivity = Some(content::run::SensitivityRun {
+                            scheme: result.scheme.name().to_string(),
+                            text: result.text.clone(),
+                            layers: result
+                                .layers
+                                .iter()
+                                .map(|l| (l.layer.clone(), l.mse))
+                                .collect(),
+                        })
+                    });
                     sens.try_set(Some(result));
                     load_histogram();
                 }
