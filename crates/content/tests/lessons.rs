@@ -164,7 +164,23 @@ fn every_measurement_is_taken_on_a_page_that_exists() {
         let href = m.measure_at();
         match Route::parse(&href) {
             Ok(Route::Lab { .. }) => {}
-            Ok(Route::Lesson(slug)) => assert!(content.lesson(&slug).is_some(), "{href}"),
+            Ok(Route::Lesson(slug)) => {
+                let lesson = content.lesson(&slug).unwrap_or_else(|| panic!("{href}"));
+                // The link lands on the figure that measures it.
+                let anchor = href.split_once('#').map(|(_, a)| a).unwrap_or_default();
+                let figures: Vec<String> = lesson
+                    .blocks
+                    .iter()
+                    .filter_map(|b| match b {
+                        content::Block::Figure { id, .. } => Some(content::figure::anchor(id)),
+                        _ => None,
+                    })
+                    .collect();
+                assert!(
+                    figures.iter().any(|f| f == anchor),
+                    "{m:?}: {href} names no figure of {slug} (it has {figures:?})"
+                );
+            }
             other => panic!("{m:?}: {href} parses as {other:?}"),
         }
     }

@@ -7,6 +7,7 @@ use anyhow::{ensure, Context, Result};
 use e2e::figures::{console_clean, f32_attr, fresh_student, open, wait_attr_change, wait_element};
 use e2e::lab::testid;
 use e2e::panels::{model_dir, native_model};
+use e2e::quiz::{course_as_written, option_css, question_css};
 use e2e::webdriver::keys;
 use e2e::{parse_f32_list, Site, UI_TIMEOUT};
 use engine::explain::{
@@ -537,5 +538,118 @@ fn figures_fit_a_phone_and_have_screenshots() -> Result<()> {
         }
     }
     console_clean(&site.browser, "every figure at 1280 and 375 px")?;
+    Ok(())
+}
+
+/// The option of `q` that stands for `outcome`.
+fn option_for(q: &content::Question, outcome: &str) -> Result<usize> {
+    q.choices
+        .iter()
+        .position(|c| c.when.as_deref() == Some(outcome))
+        .with_context(|| format!("`{}` has no option for `{outcome}`", q.id))
+}
+
+/// Waits for question `id`'s `data-state` to be `state`.
+fn wait_question_state(site: &Site, id: &str, state: &str) -> Result<()> {
+    let css = question_css(id);
+    site.browser
+        .wait_for(&format!("`{id}` to be {state}"), UI_TIMEOUT, |s| {
+            let Some(q) = s.try_find(&css)? else {
+                return Ok(None);
+            };
+            Ok((q.attr("data-state")?.as_deref() == Some(state)).then_some(()))
+        })?;
+    Ok(())
+}
+
+/// A question about the learner's own run: unanswerable (with a link to where to
+/// measure) until measured, then graded from the numbers the figure or the lab saved
+/// in this browser, with an explanation built from them.
+#[test]
+fn quizzes_grade_questions_from_the_learners_own_run() -> Result<()> {
+    let Some(site) = Site::start("quizzes_grade_questions_from_the_learners_own_run")? else {
+        return Ok(());
+    };
+    let course = course_as_written()?;
+    let question = |slug: &str, id: &str| -> Result<content::Question> {
+        course
+            .lesson(slug)
+            .and_then(|l| l.quiz.questions.iter().find(|q| q.id == id))
+            .cloned()
+            .with_context(|| format!("{slug} has no question {id}"))
+    };
+
+    // Nothing measured: the question says where to measure and takes no pick.
+    let tensor_q = question("quantization", "your-largest-error")?;
+    site.browser.goto(&site.url("/quiz/quantization"))?;
+    wait_question_state(&site, &tensor_q.id, "unmeasured")?;
+    site.browser.find(&option_css(&tensor_q.id, 0))?.click()?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_question_state(&site, &tensor_q.id, "unmeasured")?;
+    let link = site.browser.find(&format!(
+        "{} {}",
+        question_css(&tensor_q.id),
+        testid("quiz-measure-link")
+    ))?;
+    ensure!(
+        link.attr("href")?
+            .unwrap_or_default()
+            .ends_with("/learn/quantization#figure-quantize-tensor"),
+        "measure link {:?}",
+        link.attr("href")?
+    );
+
+    // Measure it: the lesson's figure as it opens (the range fixed in advance, 2.0 clipped).
+    link.click()?;
+    wait_attr_change(&site.browser, &testid("qt-group-0"), "data-scale", None)?;
+    site.browser.goto(&site.url("/quiz/quantization"))?;
+    wait_question_state(&site, &tensor_q.id, "open")?;
+    site.browser
+        .find(&option_css(&tensor_q.id, option_for(&tensor_q, "clipped")?))?
+        .click()?;
+    wait_question_state(&site, &tensor_q.id, "correct")?;
+    let measured = site
+        .browser
+        .find(&format!(
+            "{} {}",
+            question_css(&tensor_q.id),
+            testid("quiz-measured")
+        ))?
+        .text()?;
+    ensure!(
+        measured.contains("0.45"),
+        "the explanation gives the measured error: {measured}"
+    );
+
+    // The lab measures the model's sizes; the first lesson's quiz grades from them.
+    let size_q = question("why-optimise", "your-size-ratio")?;
+    e2e::lab::Lab::open(&site, "")?;
+    let (f32, int8) = bundled()?;
+    let ratio = f32.size().total_bytes as f64 / int8.size().total_bytes as f64;
+    let outcome = match ratio {
+        r if r < 2.0 => "under-2x",
+        r if r < 3.0 => "2x-to-3x",
+        r if r < 4.0 => "3x-to-4x",
+        _ => "over-4x",
+    };
+    site.browser.goto(&site.url("/quiz/why-optimise"))?;
+    wait_question_state(&site, &size_q.id, "open")?;
+    // A wrong pick is graded wrong, from the same numbers.
+    let wrong = (option_for(&size_q, outcome)? + 1) % size_q.choices.len();
+    site.browser.find(&option_css(&size_q.id, wrong))?.click()?;
+    wait_question_state(&site, &size_q.id, "wrong")?;
+    let measured = site
+        .browser
+        .find(&format!(
+            "{} {}",
+            question_css(&size_q.id),
+            testid("quiz-measured")
+        ))?
+        .text()?;
+    ensure!(
+        measured.contains(&format!("{:.1}", ratio)) || measured.contains(&format!("{:.2}", ratio)),
+        "the explanation gives the measured ratio {ratio:.2}: {measured}"
+    );
+    console_clean(&site.browser, "quizzes about the learner's run")?;
     Ok(())
 }
