@@ -488,6 +488,7 @@ fn figures_fit_a_phone_and_have_screenshots() -> Result<()> {
     for width in [1280u32, 375] {
         // Tall enough that the longest figure fits the viewport whole.
         site.browser.set_window_size(width, 2400)?;
+        std::thread::sleep(std::time::Duration::from_millis(500));
         for (slug, id, ready, attr) in FIGURES {
             open(&site, slug, id)?;
             wait_attr_change(&site.browser, &testid(ready), attr, None)?;
@@ -522,6 +523,11 @@ fn figures_fit_a_phone_and_have_screenshots() -> Result<()> {
                 );
             }
             let figure = site.browser.find(&testid(&format!("figure-{id}")))?;
+            site.browser.execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                vec![serde_json::json!(testid(&format!("figure-{id}")))],
+            )?;
+            std::thread::sleep(std::time::Duration::from_millis(300));
             let png = figure.screenshot_png()?;
             let (w, h) = png_size(&png).context("not a PNG")?;
             ensure!(
