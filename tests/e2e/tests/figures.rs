@@ -205,9 +205,12 @@ fn seed_code_prints_the_engines_tokens_logits_and_mse() -> Result<()> {
             (page_mse - of_page).abs() <= 1e-7 * of_page.max(1.0),
             "mse {page_mse} vs {of_page}"
         );
+        // int8 really is int8 (not the f32 model twice): the MSE is the engine's, within
+        // half of it (one activation rounding to the other int8 step moves it that little).
         let native_mse = metrics::mse(&native_int8, &native_f32)?;
+        println!("{text}: mse page {page_mse}, native {native_mse}");
         ensure!(
-            (page_mse - native_mse).abs() <= 2.0 * INT8_TOL * INT8_TOL + 1e-6,
+            native_mse > 0.0 && (page_mse - native_mse).abs() <= 0.5 * native_mse,
             "mse: page {page_mse}, native {native_mse}"
         );
         before = Some(mse);
@@ -417,7 +420,9 @@ fn flip_it_predicts_then_reveals_margins_and_hints_the_closest_calls() -> Result
             .map_err(anyhow::Error::msg)?;
         close(&pf, &nf, F32_TOL, "f32 logits")?;
         close(&pi, &ni, INT8_TOL, "int8 logits")?;
+        ensure!(pf != pi, "the quantized logits are the f32 ones: {pf:?}");
         ensure!((f32_attr(&el, "data-f32-margin")? - margin(&pf)).abs() < 1e-6);
+        ensure!((f32_attr(&el, "data-other-margin")? - margin(&pi)).abs() < 1e-6);
         let flipped = metrics::argmax(&pf) != metrics::argmax(&pi);
         ensure!(el.attr("data-flipped")?.as_deref() == Some(flipped.to_string().as_str()));
     }
