@@ -18,6 +18,7 @@ pub mod bench;
 pub mod checkpoint;
 mod classifier;
 pub mod config;
+pub mod dataset;
 pub mod distill;
 mod error;
 pub mod explain;

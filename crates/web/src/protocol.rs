@@ -14,8 +14,8 @@ use crate::engine::explain::{ActivationRange, MarginRow};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
 use crate::figures::messages::{FlipCheck, PackedRows, SeedCodeRun, SoftTargets};
 use crate::lab::messages::{
-    BatchChunkResult, ForwardTimes, Histogram, SchemeTable, Sensitivity, TeacherReady,
-    TeacherTable, UploadedModel,
+    BatchChunkResult, Bytes, DataSource, ForwardTimes, Histogram, OwnData, SchemeTable,
+    Sensitivity, TeacherReady, TeacherTable, UploadedModel,
 };
 
 /// Identifies one call from the page; unique per worker.
@@ -90,6 +90,18 @@ pub enum RequestBody {
         len: u32,
         /// Schemes besides f32.
         schemes: Vec<Scheme>,
+        /// The held-out set or the learner's own sentences.
+        #[serde(default)]
+        source: DataSource,
+    },
+    /// Read the learner's labelled sentences (TSV or CSV) against the loaded model's class
+    /// names and keep them for `BatchChunk`. Answered by [`ResponseBody::OwnDataReady`]; a
+    /// file that cannot be used at all leaves the data held before in place.
+    LoadOwnData {
+        /// The file's name (for messages).
+        name: String,
+        /// Its bytes.
+        bytes: Bytes,
     },
     /// Load a model from files the learner picked. Answered by [`ResponseBody::ModelReady`];
     /// on failure the worker keeps its current model.
@@ -235,6 +247,8 @@ pub enum ResponseBody {
     HistogramReady(Histogram),
     /// Counts for one chunk of the held-out set (final answer to `BatchChunk`).
     BatchChunkDone(BatchChunkResult),
+    /// The learner's sentences as read (final answer to `LoadOwnData`).
+    OwnDataReady(OwnData),
     /// The worker's wasm linear memory, in bytes (final answer to `Memory`).
     Memory {
         /// `WebAssembly.Memory.buffer.byteLength` inside the worker.

@@ -124,5 +124,33 @@ fn lab_batch_counts_match_the_native_engine() -> Result<()> {
         "agreement {} vs {agree}",
         page.2
     );
+    // The flip finder lists exactly the sentences int8 labelled differently, least sure
+    // first, each a link into the lab with its text.
+    let flips = lab.browser.find(&testid("batch-flips"))?;
+    let count = number(&flips, "data-count", "batch-flips")? as u64;
+    ensure!(
+        count == page.2.abs_diff(n),
+        "{count} flips listed, {} disagreements counted",
+        n - page.2
+    );
+    let listed = lab.browser.execute(
+        "return [...document.querySelectorAll('[data-testid=batch-flip]')]\
+           .map(li => [li.querySelector('a').textContent, Number(li.dataset.margin)]);",
+        vec![],
+    )?;
+    let mut last = f64::NEG_INFINITY;
+    for item in listed.as_array().cloned().unwrap_or_default() {
+        let text = item[0].as_str().unwrap_or_default().to_string();
+        let margin = item[1].as_f64().unwrap_or(f64::NAN);
+        let a = metrics::argmax(&f32_model.classify(&text)?.logits);
+        let b = metrics::argmax(&int8.classify(&text)?.logits);
+        ensure!(margin >= last, "flips not sorted by margin");
+        last = margin;
+        println!("flip: {text:?} f32 {a} int8 {b} margin {margin}");
+        ensure!(
+            a != b || margin < 1e-3,
+            "`{text}` is listed as a flip, natively f32 and int8 agree"
+        );
+    }
     Ok(())
 }

@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use crate::engine::Scheme;
 use crate::lab::messages::{
-    BatchChunkResult, Histogram, SchemeTable, Sensitivity, TeacherReady, TeacherTable,
-    UploadedModel,
+    BatchChunkResult, Bytes, DataSource, Histogram, OwnData, SchemeTable, Sensitivity,
+    TeacherReady, TeacherTable, UploadedModel,
 };
 use crate::protocol::{ModelReady, RequestBody, ResponseBody};
 use crate::worker_bridge::{call, unexpected};
@@ -53,18 +53,36 @@ pub async fn batch_chunk(
     start: u32,
     len: u32,
     schemes: Vec<Scheme>,
+    source: DataSource,
 ) -> Result<BatchChunkResult, String> {
     match call(
         RequestBody::BatchChunk {
             start,
             len,
             schemes,
+            source,
         },
         None,
     )
     .await?
     {
         ResponseBody::BatchChunkDone(r) => Ok(r),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Reads the learner's labelled sentences in the worker (kept there for batch evaluation).
+pub async fn load_own_data(name: String, bytes: Vec<u8>) -> Result<OwnData, String> {
+    match call(
+        RequestBody::LoadOwnData {
+            name,
+            bytes: Bytes(bytes),
+        },
+        None,
+    )
+    .await?
+    {
+        ResponseBody::OwnDataReady(data) => Ok(data),
         other => Err(unexpected(&other)),
     }
 }

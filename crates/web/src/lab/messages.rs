@@ -164,7 +164,7 @@ pub struct BatchCounts {
 /// One chunk of the held-out set through each scheme (answer to `BatchChunk`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchChunkResult {
-    /// Sentences in the whole held-out set.
+    /// Sentences in the whole set.
     pub total: u32,
     /// First sentence of this chunk.
     pub start: u32,
@@ -172,7 +172,57 @@ pub struct BatchChunkResult {
     pub len: u32,
     /// One entry per scheme (f32 included), counts for this chunk only.
     pub counts: Vec<BatchCounts>,
+    /// Every sentence of this chunk where a scheme's label differs from f32's.
+    #[serde(default)]
+    pub flips: Vec<Flip>,
 }
+
+/// Which sentences a batch evaluation reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataSource {
+    /// The held-out sentiment set built into the worker.
+    #[default]
+    HeldOut,
+    /// The learner's own sentences (`LoadOwnData`).
+    Own,
+}
+
+/// A sentence whose label a scheme changed against f32.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flip {
+    /// Position of the sentence in its set.
+    pub index: u32,
+    /// The sentence.
+    pub text: String,
+    /// The scheme that changed it.
+    pub scheme: Scheme,
+    /// The gold label (class name).
+    pub gold: String,
+    /// f32's label.
+    pub f32_label: String,
+    /// The scheme's label.
+    pub label: String,
+    /// f32's margin (top logit minus the runner-up): how unsure f32 was.
+    pub f32_margin: f32,
+}
+
+/// The learner's sentences as the worker read them (answer to `LoadOwnData`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwnData {
+    /// The file's name.
+    pub name: String,
+    /// Sentences kept.
+    pub rows: u32,
+    /// Sentences per class, in the model's class order.
+    pub per_label: Vec<(String, u32)>,
+    /// Rows left out, with their line and why (at most [`MAX_PROBLEMS_SHOWN`]).
+    pub skipped: Vec<(u32, String)>,
+    /// Rows left out in all.
+    pub skipped_total: u32,
+}
+
+/// Most skipped rows listed by name (the count says how many in all).
+pub const MAX_PROBLEMS_SHOWN: usize = 50;
 
 /// The lab's teacher once loaded (answer to `LoadTeacher` and `LoadTeacherFiles`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,10 +9,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::engine::{metrics, Classifier, ModelFiles, Scheme, SchemeReport, TokenizerFile};
+use crate::engine::{
+    dataset, metrics, Classifier, ModelFiles, Scheme, SchemeReport, TokenizerFile,
+};
 use crate::lab::messages::{
-    BatchChunkResult, BatchCounts, Histogram, LayerError, SchemeRow, SchemeTable, Sensitivity,
-    UploadedModel,
+    BatchChunkResult, BatchCounts, DataSource, Flip, Histogram, LayerError, OwnData, SchemeRow,
+    SchemeTable, Sensitivity, UploadedModel, MAX_PROBLEMS_SHOWN,
 };
 use crate::protocol::{ModelCard, RequestBody, ResponseBody};
 
@@ -29,6 +31,35 @@ thread_local! {
     /// Quantized copies of the loaded model: (its source, scheme → copy).
     static CACHE: RefCell<(String, HashMap<Scheme, Classifier>)> = RefCell::new(Default::default());
     static TEST_SET: Vec<(usize, String)> = parse_tsv(TEST_TSV);
+    /// The learner's own labelled sentences, once given (`LoadOwnData`).
+    static OWN_SET: RefCell<Vec<(usize, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads the learner's file against the loaded model's classes and keeps its rows
+/// for batch evaluation; a file that cannot be used keeps the rows held before.
+fn load_own_data(loaded: &Loaded, name: &str, bytes: &[u8]) -> Result<OwnData, String> {
+    let labels = loaded.f32().labels();
+    let set = dataset::parse_labelled(name, bytes, labels)?;
+    let counts = set.counts(labels.len());
+    let data = OwnData {
+        name: set.name.clone(),
+        rows: set.rows.len() as u32,
+        per_label: labels
+            .iter()
+            .cloned()
+            .zip(counts.into_iter().map(|c| c as u32))
+            .collect(),
+        skipped: set
+            .skipped
+            .iter()
+            .take(MAX_PROBLEMS_SHOWN)
+            .map(|p| (p.line as u32, p.message.clone()))
+            .collect(),
+        skipped_total: set.skipped.len() as u32,
+    };
+    OWN_SET
+        .with(|own| *own.borrow_mut() = set.rows.into_iter().map(|r| (r.label, r.text)).collect());
+    Ok(data)
 }
 
 /// `(gold label, text)` rows of a `label<TAB>text` file with a header.
@@ -109,7 +140,11 @@ pub fn handle(loaded: &Loaded, body: RequestBody) -> ResponseBody {
             start,
             len,
             schemes,
-        } => batch_chunk(loaded, start, len, &schemes).map(ResponseBody::BatchChunkDone),
+            source,
+        } => batch_chunk(loaded, start, len, &schemes, source).map(ResponseBody::BatchChunkDone),
+        RequestBody::LoadOwnData { name, bytes } => {
+            load_own_data(loaded, &name, &bytes.0).map(ResponseBody::OwnDataReady)
+        }
         other => Err(format!("the lab does not handle {other:?}")),
     };
     result.unwrap_or_else(|message| ResponseBody::Failed { message })
@@ -211,15 +246,27 @@ fn batch_chunk(
     start: u32,
     len: u32,
     schemes: &[Scheme],
+    source: DataSource,
 ) -> Result<BatchChunkResult, String> {
-    let rows: Vec<(usize, String)> = TEST_SET.with(|set| {
-        set.iter()
+    let take = |set: &[(usize, String)]| -> (Vec<(usize, String)>, u32) {
+        let rows = set
+            .iter()
             .skip(start as usize)
             .take(len as usize)
             .cloned()
-            .collect()
-    });
-    let total = TEST_SET.with(Vec::len) as u32;
+            .collect();
+        (rows, set.len() as u32)
+    };
+    let (rows, total) = match source {
+        DataSource::HeldOut => TEST_SET.with(|set| take(set)),
+        DataSource::Own => OWN_SET.with(|set| take(&set.borrow())),
+    };
+    if source == DataSource::Own && total == 0 {
+        return Err("no sentences of yours are loaded: add a TSV or CSV file first".into());
+    }
+    let labels = loaded.f32().labels();
+    let name = |i: usize| labels.get(i).cloned().unwrap_or_else(|| i.to_string());
+    let mut flips = Vec::new();
     let models = with_f32(schemes)
         .into_iter()
         .map(|s| in_scheme(loaded, s).map(|m| (s, m)))
@@ -233,17 +280,29 @@ fn batch_chunk(
             agree: 0,
         })
         .collect();
-    for (gold, text) in &rows {
+    for (i, (gold, text)) in rows.iter().enumerate() {
         let enc = loaded.f32().encode(text).map_err(|e| e.to_string())?;
         let mut reference = None;
-        for ((_, model), c) in models.iter().zip(&mut counts) {
+        for ((scheme, model), c) in models.iter().zip(&mut counts) {
             let logits = model.logits(&enc).map_err(|e| e.to_string())?;
             let label = metrics::argmax(&logits);
-            // f32 comes first, so its label is known before any other scheme's.
-            let f32_label = *reference.get_or_insert(label);
+            // f32 comes first, so its label and margin are known before any other scheme's.
+            let (f32_label, f32_margin) =
+                *reference.get_or_insert((label, metrics::margin(&logits)));
             c.seen += 1;
             c.correct += u32::from(label == *gold);
             c.agree += u32::from(label == f32_label);
+            if label != f32_label {
+                flips.push(Flip {
+                    index: start + i as u32,
+                    text: text.clone(),
+                    scheme: *scheme,
+                    gold: name(*gold),
+                    f32_label: name(f32_label),
+                    label: name(label),
+                    f32_margin,
+                });
+            }
         }
     }
     Ok(BatchChunkResult {
@@ -251,6 +310,7 @@ fn batch_chunk(
         start,
         len: rows.len() as u32,
         counts,
+        flips,
     })
 }
 

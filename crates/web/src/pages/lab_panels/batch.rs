@@ -1,14 +1,17 @@
-//! Batch evaluation: the held-out set (built into the worker) through f32 and each
-//! ticked scheme, in small chunks. The page sends the next chunk only after the last
-//! one answered and only if Cancel was not pressed, so Cancel stops the work within
-//! one chunk.
+//! Batch evaluation: the held-out set (built into the worker) or the learner's own
+//! labelled sentences through f32 and each ticked scheme, in small chunks. The page
+//! sends the next chunk only after the last one answered and only if Cancel was not
+//! pressed, so Cancel stops the work within one chunk. Every sentence whose label a
+//! scheme changed is listed (the flip finder), least sure first, each a link into the lab.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::own_data::OwnDataForm;
 use super::LabCtx;
 use crate::lab::bridge;
-use crate::lab::messages::BatchCounts;
+use crate::lab::messages::{BatchCounts, DataSource, Flip, OwnData};
+use crate::lab::url::{self as lab_url, ModelChoice};
 
 /// Sentences per chunk: small enough that Cancel answers within a fraction of a second.
 const CHUNK: u32 = 8;
@@ -69,13 +72,20 @@ pub fn BatchPanel(
     let chunks = RwSignal::new(0u32);
     let cancel = RwSignal::new(false);
     let totals = RwSignal::new(Vec::<BatchCounts>::new());
+    let flips = RwSignal::new(Vec::<Flip>::new());
     let error = RwSignal::new(None::<String>);
+    let source = RwSignal::new(DataSource::HeldOut);
+    let own = RwSignal::new(None::<OwnData>);
+    let ready = Signal::derive(move || ctx.ready());
+    let source_ok = move || source.get() == DataSource::HeldOut || own.with(Option::is_some);
 
     let start = move |_| {
         if phase.get_untracked() == Phase::Running || !ctx.ready() {
             return;
         }
         let schemes = ctx.schemes.get_untracked();
+        let from = source.get_untracked();
+        flips.set(Vec::new());
         phase.set(Phase::Running);
         cancel.set(false);
         done.set(0);
@@ -90,10 +100,11 @@ pub fn BatchPanel(
                     phase.try_set(Phase::Cancelled);
                     return;
                 }
-                match bridge::batch_chunk(next, CHUNK, schemes.clone()).await {
+                match bridge::batch_chunk(next, CHUNK, schemes.clone(), from).await {
                     Ok(r) => {
                         total.try_set(r.total);
                         totals.try_update(|t| accumulate(t, &r.counts));
+                        flips.try_update(|f| add_flips(f, r.flips));
                         chunks.try_update(|n| *n += 1);
                         next = r.start + r.len;
                         done.try_set(next);
@@ -114,14 +125,27 @@ pub fn BatchPanel(
 
     view! {
         <section class="card lab-panel" data-testid="batch-panel" data-state=move || phase.get().name()>
-            <h2>"Batch evaluation on the held-out set"</h2>
+            <h2>"Batch evaluation"</h2>
             <p class="muted small">
-                "Every sentence of the held-out sentiment set (never seen in training) through f32 and each "
-                "ticked scheme: accuracy against the gold labels, and how often each scheme agrees with f32."
+                "Every sentence of the held-out sentiment set (never seen in training), or of your own "
+                "labelled sentences, through f32 and each ticked scheme: accuracy against the gold labels, "
+                "how often each scheme agrees with f32, and every sentence whose label it changed."
             </p>
+            <fieldset class="batch-source" data-testid="batch-source">
+                <legend>"Sentences"</legend>
+                <label><input type="radio" name="batch-source" data-testid="batch-source-held-out"
+                    prop:checked=move || source.get() == DataSource::HeldOut
+                    on:change=move |_| source.set(DataSource::HeldOut)/>" the held-out set"</label>
+                <label><input type="radio" name="batch-source" data-testid="batch-source-own"
+                    prop:checked=move || source.get() == DataSource::Own
+                    on:change=move |_| source.set(DataSource::Own)/>" your own (TSV or CSV)"</label>
+            </fieldset>
+            <Show when=move || source.get() == DataSource::Own>
+                <OwnDataForm data=own ready=ready/>
+            </Show>
             <div class="actions">
                 <button class="button primary" data-testid="batch-run"
-                    disabled=move || phase.get() == Phase::Running || !ctx.ready()
+                    disabled=move || phase.get() == Phase::Running || !ctx.ready() || !source_ok()
                     on:click=start>"Evaluate"</button>
                 <button class="button" data-testid="batch-cancel"
                     disabled=move || phase.get() != Phase::Running
@@ -159,7 +183,55 @@ pub fn BatchPanel(
                     </table>
                 </div>
             })}
+            {move || (phase.get() != Phase::Idle && phase.get() != Phase::Running).then(|| view! {
+                <Flips flips=flips.get() schemes=ctx.schemes.get_untracked()/>
+            })}
         </section>
+    }
+}
+
+/// Adds a chunk's flips, keeping the list sorted by f32's margin (least sure first).
+fn add_flips(all: &mut Vec<Flip>, chunk: Vec<Flip>) {
+    all.extend(chunk);
+    all.sort_by(|a, b| {
+        a.f32_margin
+            .total_cmp(&b.f32_margin)
+            .then(a.index.cmp(&b.index))
+    });
+}
+
+/// The flip finder: every sentence a scheme labelled differently from f32.
+#[component]
+fn Flips(flips: Vec<Flip>, schemes: Vec<crate::engine::Scheme>) -> impl IntoView {
+    let count = flips.len();
+    let heading = match count {
+        0 => "No scheme changed any label: every ticked scheme agrees with f32 on every sentence."
+            .to_string(),
+        1 => "1 label changed against f32:".to_string(),
+        n => format!("{n} labels changed against f32, least sure sentence first:"),
+    };
+    let items = flips
+        .into_iter()
+        .map(|f| {
+            let href = crate::site::path(&lab_url::href(&f.text, &schemes, ModelChoice::Default, ""));
+            view! {
+                <li data-testid="batch-flip" data-scheme=f.scheme.name() data-index=f.index.to_string()
+                    data-margin=f.f32_margin.to_string()>
+                    <a href=href>{f.text.clone()}</a>
+                    <span class="small muted">{format!(
+                        " — {}: {} → {} (f32 margin {:.3}; gold {})",
+                        f.scheme.name(), f.f32_label, f.label, f.f32_margin, f.gold
+                    )}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="batch-flips" data-testid="batch-flips" data-count=count.to_string()>
+            <h3>"Flip finder"</h3>
+            <p class="small">{heading}</p>
+            <ol class="flip-hints">{items}</ol>
+        </div>
     }
 }
 

@@ -8,6 +8,7 @@
 mod batch;
 mod hub;
 mod layers;
+mod own_data;
 mod panel_run;
 mod schemes;
 mod teacher;
