@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use engine::Scheme;
+use engine::{EmbeddingStorage, QuantizeOptions, Scheme};
 
 /// See how quantization changes a DistilBERT classifier: logits, error, size and speed.
 #[derive(Parser, Debug)]
@@ -51,6 +51,9 @@ pub struct ClassifyArgs {
     /// Scheme: f32, int8-dynamic or int8-per-channel.
     #[arg(long, default_value = "f32")]
     pub scheme: Scheme,
+    /// Also store the word-embedding table as int8 with one scale per row.
+    #[arg(long)]
+    pub int8_embeddings: bool,
     /// Print JSON (one object per text, in an array) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -160,4 +163,15 @@ pub struct DistillArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The quantize options an `--int8-embeddings` flag asks for.
+pub fn quantize_options(int8_embeddings: bool) -> QuantizeOptions {
+    QuantizeOptions {
+        embeddings: if int8_embeddings {
+            EmbeddingStorage::Int8PerRow
+        } else {
+            EmbeddingStorage::F32
+        },
+    }
 }

@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use engine::{EmbeddingStorage, QuantizeOptions, Scheme};
+use engine::{EmbeddingStorage, Scheme};
 use serde::Serialize;
 
-use crate::args::EvalArgs;
+use crate::args::{quantize_options, EvalArgs};
 use crate::model_dir;
 
 /// One labelled example.
@@ -86,12 +86,8 @@ fn is_f32(e: &EmbeddingStorage) -> bool {
 /// Runs the subcommand.
 pub fn run(args: &EvalArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let f32_model = model_dir::load(&args.model)?;
-    let embeddings = if args.int8_embeddings {
-        EmbeddingStorage::Int8PerRow
-    } else {
-        EmbeddingStorage::F32
-    };
-    let model = f32_model.quantize_with(args.scheme, QuantizeOptions { embeddings })?;
+    let options = quantize_options(args.int8_embeddings);
+    let model = f32_model.quantize_with(args.scheme, options)?;
     let content = String::from_utf8(model_dir::read(&args.data)?)
         .with_context(|| format!("{}: not UTF-8 text", args.data.display()))?;
     let examples = parse_tsv(&args.data, &content, model.labels().len())?;
@@ -112,7 +108,7 @@ pub fn run(args: &EvalArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let ratio = |k: usize| k as f64 / n as f64;
     let report = Report {
         scheme: args.scheme,
-        embeddings,
+        embeddings: options.embeddings,
         n,
         correct,
         accuracy: ratio(correct),

@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use engine::export::QUANTIZED_FILE;
-use engine::{EmbeddingStorage, ModelSize, QuantizeOptions, Scheme};
+use engine::{EmbeddingStorage, ModelSize, Scheme};
 use serde::Serialize;
 
-use crate::args::QuantizeArgs;
+use crate::args::{quantize_options, QuantizeArgs};
 use crate::table::megabytes;
 use crate::{model_dir, out_dir};
 
@@ -28,12 +28,8 @@ struct Report {
 pub fn run(args: &QuantizeArgs, out: &mut impl Write) -> anyhow::Result<()> {
     out_dir::check(&args.out)?;
     let f32_model = model_dir::load(&args.model)?;
-    let embeddings = if args.int8_embeddings {
-        EmbeddingStorage::Int8PerRow
-    } else {
-        EmbeddingStorage::F32
-    };
-    let model = f32_model.quantize_with(args.scheme, QuantizeOptions { embeddings })?;
+    let options = quantize_options(args.int8_embeddings);
+    let model = f32_model.quantize_with(args.scheme, options)?;
     let bytes = model.export_quantized()?;
     out_dir::create(&args.out)?;
     out_dir::write(&args.out, QUANTIZED_FILE, &bytes)?;
@@ -41,7 +37,7 @@ pub fn run(args: &QuantizeArgs, out: &mut impl Write) -> anyhow::Result<()> {
     out_dir::copy_tokenizer(&args.model.model, &args.out)?;
     let report = Report {
         scheme: args.scheme,
-        embeddings,
+        embeddings: options.embeddings,
         out: args.out.display().to_string(),
         f32_size: f32_model.size(),
         size: model.size(),
