@@ -146,7 +146,7 @@ impl Classifier {
         scheme: Scheme,
     ) -> Result<Self> {
         let n_labels = match config.labels.len() {
-            0 => head_rows(&weights)?,
+            0 => head_rows(weights)?,
             n => n,
         };
         let model = DistilBertForSequenceClassification::load(weights, &config, n_labels)?;
