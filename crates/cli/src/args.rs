@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use engine::Scheme;
+use engine::{EmbeddingStorage, QuantizeOptions, Scheme};
 
 /// See how quantization changes a DistilBERT classifier: logits, error, size and speed.
 #[derive(Parser, Debug)]
@@ -22,6 +22,12 @@ pub enum Command {
     Eval(EvalArgs),
     /// One text through several schemes: size, latency, logits and error against f32.
     Compare(CompareArgs),
+    /// Quantize a model and write it as one safetensors file (layout: docs/EXPORT.md) with
+    /// its config.json and tokenizer; prints the sizes.
+    Quantize(QuantizeArgs),
+    /// Write the f32 model (or an f16 copy) as a Hugging Face folder that transformers'
+    /// DistilBertForSequenceClassification loads.
+    Export(ExportArgs),
     /// Distil a small student from a teacher on built-in sentences, printing the loss per
     /// step (the same run the /train page makes in the browser).
     Distill(DistillArgs),
@@ -45,6 +51,9 @@ pub struct ClassifyArgs {
     /// Scheme: f32, int8-dynamic or int8-per-channel.
     #[arg(long, default_value = "f32")]
     pub scheme: Scheme,
+    /// Also store the word-embedding table as int8 with one scale per row.
+    #[arg(long)]
+    pub int8_embeddings: bool,
     /// Print JSON (one object per text, in an array) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -60,6 +69,9 @@ pub struct EvalArgs {
     /// Scheme: f32, int8-dynamic or int8-per-channel.
     #[arg(long, default_value = "f32")]
     pub scheme: Scheme,
+    /// Also store the word-embedding table as int8 with one scale per row.
+    #[arg(long)]
+    pub int8_embeddings: bool,
     /// TSV file with a header line `label<TAB>text`.
     #[arg(long)]
     pub data: PathBuf,
@@ -83,6 +95,37 @@ pub struct CompareArgs {
     pub json: bool,
     /// The text.
     pub text: String,
+}
+
+#[derive(Args, Debug)]
+pub struct QuantizeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Scheme of the Linear layers (f32, f16, int8-dynamic, int8-per-channel, q8_0, q5_0,
+    /// q4_1, q4_0, q4_k).
+    #[arg(long)]
+    pub scheme: Scheme,
+    /// Also store the word-embedding table as int8 with one scale per row.
+    #[arg(long)]
+    pub int8_embeddings: bool,
+    /// Folder to write (created if missing; must be empty if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Write every tensor as f16 (half the bytes) instead of f32.
+    #[arg(long)]
+    pub f16: bool,
+    /// Folder to write (created if missing; must be empty if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -120,4 +163,15 @@ pub struct DistillArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The quantize options an `--int8-embeddings` flag asks for.
+pub fn quantize_options(int8_embeddings: bool) -> QuantizeOptions {
+    QuantizeOptions {
+        embeddings: if int8_embeddings {
+            EmbeddingStorage::Int8PerRow
+        } else {
+            EmbeddingStorage::F32
+        },
+    }
 }

@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod model_dir;
+mod out_dir;
 mod table;
 
 use std::io::{self, Write};
@@ -43,6 +44,8 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Classify(a) => commands::classify::run(&a, &mut out)?,
         args::Command::Eval(a) => commands::eval::run(&a, &mut out)?,
         args::Command::Compare(a) => commands::compare::run(&a, &mut out)?,
+        args::Command::Quantize(a) => commands::quantize::run(&a, &mut out)?,
+        args::Command::Export(a) => commands::export::run(&a, &mut out)?,
         args::Command::Distill(a) => commands::distill::run(&a, &mut out)?,
     }
     out.flush()?;

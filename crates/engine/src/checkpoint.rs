@@ -7,6 +7,9 @@
 //! `encoder.layer.N.*` is renamed to `transformer.layer.N.*`. A BERT classification head
 //! (`pooler.dense` + `classifier`) is kept under its own names; the model applies it with
 //! BERT's tanh.
+//!
+//! A quantized export (see [`crate::export`]) also brings layers that are already in a
+//! scheme: they are kept whole, by name, and the model takes them instead of quantizing.
 
 use std::collections::HashMap;
 
@@ -14,12 +17,19 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::config::{Architecture, Config};
 use crate::error::CandleContext;
+use crate::quant::embedding::WordEmbeddings;
+use crate::quant::Linear;
 use crate::{Error, Result};
 
-/// A checkpoint's tensors under DistilBERT names, all f32.
-#[derive(Clone, Debug)]
+/// A checkpoint's tensors under DistilBERT names: f32 tensors, and (from a quantized
+/// export) Linear layers and embedding tables already in their storage.
+#[derive(Clone, Debug, Default)]
 pub struct Weights {
     tensors: HashMap<String, Tensor>,
+    /// Stored Linear layers by name without `.weight`, e.g. `pre_classifier`.
+    linears: HashMap<String, Linear>,
+    /// Stored embedding tables by name without `.weight`.
+    tables: HashMap<String, WordEmbeddings>,
 }
 
 impl Weights {
@@ -39,7 +49,26 @@ impl Weights {
                 .collect(),
             Architecture::Bert => bert_to_distilbert(raw)?,
         };
-        Ok(Self { tensors })
+        Ok(Self {
+            tensors,
+            ..Self::default()
+        })
+    }
+
+    /// Adds an f32 tensor under its DistilBERT name.
+    pub fn insert(&mut self, name: impl Into<String>, tensor: Tensor) {
+        self.tensors.insert(name.into(), tensor);
+    }
+
+    /// Adds a Linear layer as stored, under its name without `.weight`; the model takes it
+    /// as it is instead of reading an f32 weight.
+    pub fn insert_linear(&mut self, name: impl Into<String>, linear: Linear) {
+        self.linears.insert(name.into(), linear);
+    }
+
+    /// Adds an embedding table as stored, under its name without `.weight`.
+    pub fn insert_table(&mut self, name: impl Into<String>, table: WordEmbeddings) {
+        self.tables.insert(name.into(), table);
     }
 
     /// Adds (or replaces) tensors from a second file, e.g. a classification head trained
@@ -55,14 +84,22 @@ impl Weights {
         Ok(())
     }
 
-    /// Whether a tensor of that name exists.
+    /// Whether a tensor of that name exists (a stored Linear counts as its `.weight`).
     pub fn contains(&self, name: &str) -> bool {
         self.tensors.contains_key(name)
+            || name
+                .strip_suffix(".weight")
+                .is_some_and(|l| self.linears.contains_key(l))
     }
 
-    /// The shape of tensor `name`, if present.
-    pub fn dims(&self, name: &str) -> Option<&[usize]> {
-        self.tensors.get(name).map(|t| t.dims())
+    /// The shape of tensor `name`, if present (a stored Linear's `.weight` is `[out, in]`).
+    pub fn dims(&self, name: &str) -> Option<Vec<usize>> {
+        if let Some(t) = self.tensors.get(name) {
+            return Some(t.dims().to_vec());
+        }
+        let linear = self.linears.get(name.strip_suffix(".weight")?)?;
+        let (out, inp) = linear.dims();
+        Some(vec![out, inp])
     }
 
     /// A view whose names are relative to `prefix` (candle's `vb.pp`).
@@ -122,12 +159,48 @@ impl Path<'_> {
         self.weights.contains(&self.join(name))
     }
 
+    /// The Linear layer stored whole under this prefix, checked to be `[out, in]`.
+    pub fn stored_linear(&self, out: usize, inp: usize) -> Result<Option<Linear>> {
+        let Some(l) = self.weights.linears.get(&self.prefix) else {
+            return Ok(None);
+        };
+        check_dims(&format!("{}.weight", self.prefix), &[out, inp], l.dims())?;
+        Ok(Some(l.clone()))
+    }
+
+    /// The embedding table stored whole as `prefix.name`, checked to be `[rows, dim]`.
+    pub fn stored_table(
+        &self,
+        name: &str,
+        rows: usize,
+        dim: usize,
+    ) -> Result<Option<WordEmbeddings>> {
+        let name = self.join(name);
+        let Some(t) = self.weights.tables.get(&name) else {
+            return Ok(None);
+        };
+        check_dims(&format!("{name}.weight"), &[rows, dim], t.dims())?;
+        Ok(Some(t.clone()))
+    }
+
     fn join(&self, name: &str) -> String {
         if self.prefix.is_empty() {
             name.to_string()
         } else {
             format!("{}.{name}", self.prefix)
         }
+    }
+}
+
+fn check_dims(name: &str, expected: &[usize], (a, b): (usize, usize)) -> Result<()> {
+    if expected == [a, b] {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            name: name.to_string(),
+            expected: expected.to_vec(),
+            actual: vec![a, b],
+        })
     }
 }
 

@@ -9,7 +9,8 @@ use crate::checkpoint::Weights;
 use crate::config::Config;
 use crate::metrics;
 use crate::models::distilbert::{DistilBertForSequenceClassification, LinearInfo};
-use crate::quant::Scheme;
+use crate::quant::embedding::EmbeddingStorage;
+use crate::quant::{QuantizeOptions, Scheme};
 use crate::tokenize::{Encoding, TextEncoder};
 use crate::{Error, Result};
 
@@ -57,8 +58,12 @@ pub struct ModelSize {
     pub total_bytes: u64,
     /// The Linear layers, in the model's scheme.
     pub linear_bytes: u64,
-    /// What stays f32 in every scheme: embeddings and LayerNorms.
+    /// Everything outside the Linear layers: the embedding tables as stored (f32, or an
+    /// int8 word table with its row scales) and the f32 LayerNorms.
     pub float_bytes: u64,
+    /// Of `float_bytes`, the word and position embedding tables as stored.
+    #[serde(default)]
+    pub embedding_bytes: u64,
 }
 
 /// The shape of a loaded model, for display.
@@ -102,6 +107,24 @@ impl Classifier {
     /// a second safetensors file, e.g. a bare BERT encoder and a head trained for it.
     pub fn load_with_head(files: &ModelFiles, head: Option<&[u8]>) -> Result<Self> {
         let config = Config::from_json(&files.config)?;
+        let encoder = Self::encoder(files, &config)?;
+        let mut weights = Weights::from_safetensors(&files.weights, &config)?;
+        if let Some(head) = head {
+            weights.merge_safetensors(head)?;
+        }
+        Self::from_weights(config, encoder, &weights, Scheme::F32)
+    }
+
+    /// Loads a classifier exported by [`Classifier::export_quantized`]: `files.weights` is
+    /// that file, whose layers are used as stored (bit for bit), not quantized again.
+    pub fn load_quantized(files: &ModelFiles) -> Result<Self> {
+        let config = Config::from_json(&files.config)?;
+        let encoder = Self::encoder(files, &config)?;
+        let (weights, scheme) = crate::export::read::quantized(&files.weights, &config)?;
+        Self::from_weights(config, encoder, &weights, scheme)
+    }
+
+    fn encoder(files: &ModelFiles, config: &Config) -> Result<TextEncoder> {
         let encoder = match &files.tokenizer {
             TokenizerFile::Json(b) => TextEncoder::from_json(b, config.max_position_embeddings)?,
             TokenizerFile::Vocab(b) => TextEncoder::from_vocab(b, config.max_position_embeddings)?,
@@ -113,15 +136,20 @@ impl Classifier {
                 config.vocab_size
             )));
         }
-        let mut weights = Weights::from_safetensors(&files.weights, &config)?;
-        if let Some(head) = head {
-            weights.merge_safetensors(head)?;
-        }
+        Ok(encoder)
+    }
+
+    fn from_weights(
+        config: Config,
+        encoder: TextEncoder,
+        weights: &Weights,
+        scheme: Scheme,
+    ) -> Result<Self> {
         let n_labels = match config.labels.len() {
-            0 => head_rows(&weights)?,
+            0 => head_rows(weights)?,
             n => n,
         };
-        let model = DistilBertForSequenceClassification::load(&weights, &config, n_labels)?;
+        let model = DistilBertForSequenceClassification::load(weights, &config, n_labels)?;
         let labels = if config.labels.is_empty() {
             (0..n_labels).map(|i| format!("LABEL_{i}")).collect()
         } else {
@@ -132,16 +160,31 @@ impl Classifier {
             model: Arc::new(model),
             config: Arc::new(config),
             labels: Arc::new(labels),
-            scheme: Scheme::F32,
+            scheme,
         })
     }
 
-    /// A new classifier with the same tokenizer and this model's weights in `scheme`.
+    /// A new classifier with the same tokenizer and this model's Linear weights in
+    /// `scheme`; everything else stays f32. Same as [`Classifier::quantize_with`] with
+    /// default options.
     pub fn quantize(&self, scheme: Scheme) -> Result<Self> {
+        self.quantize_with(scheme, QuantizeOptions::default())
+    }
+
+    /// A new classifier with the Linear weights in `scheme` and the word-embedding table
+    /// stored as `options` say (e.g. [`EmbeddingStorage::Int8PerRow`], which works with
+    /// every scheme, f32 included). Only the f32 model can be quantized.
+    pub fn quantize_with(&self, scheme: Scheme, options: QuantizeOptions) -> Result<Self> {
         if self.scheme != Scheme::F32 {
             return Err(Error::AlreadyQuantized(self.scheme.name()));
         }
-        let model = self.model.map_linears(|_, l| l.quantize(scheme))?;
+        if self.embedding_storage() != EmbeddingStorage::F32 {
+            return Err(Error::AlreadyQuantized("int8-per-row embeddings"));
+        }
+        let model = self
+            .model
+            .map_linears(|_, l| l.quantize(scheme))?
+            .with_embeddings(options.embeddings)?;
         Ok(Self {
             model: Arc::new(model),
             scheme,
@@ -149,11 +192,45 @@ impl Classifier {
         })
     }
 
+    /// This (f32) model as a Hugging Face folder's `config.json` and `model.safetensors`
+    /// (see [`crate::export::hf`]).
+    pub fn export_hf(
+        &self,
+        precision: crate::export::hf::Precision,
+    ) -> Result<crate::export::hf::HfFiles> {
+        crate::export::hf::folder(self, precision)
+    }
+
+    /// This model, in whatever scheme and embedding storage, as one safetensors file in the
+    /// layout of [`crate::export::quantized`]; [`Classifier::load_quantized`] reads it back.
+    pub fn export_quantized(&self) -> Result<Vec<u8>> {
+        crate::export::quantized::write(self)
+    }
+
+    /// The `config.json` to write beside an export (DistilBERT layout, this model's labels).
+    pub fn export_config(&self) -> Vec<u8> {
+        crate::export::hf::config_json(
+            &self.config,
+            &self.labels,
+            crate::export::hf::Precision::F32,
+        )
+    }
+
+    /// How the word-embedding table is stored.
+    pub fn embedding_storage(&self) -> EmbeddingStorage {
+        self.model.embedding_storage()
+    }
+
+    /// The model's shape and labels, as read from `config.json`.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// A copy where only the Linear layer `layer` is in `scheme` and every other one
     /// stays f32: per-layer sensitivity. The copy still reports [`Scheme::F32`] as its
     /// scheme (most of it is), so it cannot be quantized again as a whole.
     pub fn quantize_only(&self, layer: &str, scheme: Scheme) -> Result<Self> {
-        if self.scheme != Scheme::F32 {
+        if self.scheme != Scheme::F32 || self.embedding_storage() != EmbeddingStorage::F32 {
             return Err(Error::AlreadyQuantized(self.scheme.name()));
         }
         self.linear(layer)?;
@@ -234,6 +311,7 @@ impl Classifier {
             total_bytes: total,
             linear_bytes: total - float,
             float_bytes: float,
+            embedding_bytes: self.model.embedding_bytes(),
         }
     }
 
@@ -265,7 +343,7 @@ impl Classifier {
             .iter()
             .map(|l| (l.in_features * l.out_features + l.out_features) as u64)
             .sum();
-        let float_params = self.model.float_bytes() / 4;
+        let float_params = self.model.float_parameters();
         ModelInfo {
             layers: c.n_layers,
             dim: c.dim,
@@ -286,7 +364,7 @@ impl Classifier {
 
 /// Without `id2label`, the classifier's row count says how many classes there are.
 fn head_rows(w: &Weights) -> Result<usize> {
-    match w.dims("classifier.weight") {
+    match w.dims("classifier.weight").as_deref() {
         Some([rows, _]) => Ok(*rows),
         Some(other) => Err(Error::ShapeMismatch {
             name: "classifier.weight".into(),

@@ -87,6 +87,14 @@ pub enum Error {
         right: usize,
     },
 
+    /// A model that cannot be written in the format asked for (see [`crate::export`]).
+    #[error("export: {0}")]
+    Export(String),
+
+    /// A quantized export that cannot be read back (see [`crate::export::read`]).
+    #[error("quantized.safetensors: {0}")]
+    Quantized(String),
+
     /// An input a figure's numbers cannot be computed from (see [`crate::explain`]).
     #[error("{0}")]
     Explain(String),

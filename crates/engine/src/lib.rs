@@ -22,6 +22,7 @@ pub mod dataset;
 pub mod distill;
 mod error;
 pub mod explain;
+pub mod export;
 pub mod metrics;
 pub mod models;
 pub mod ops;
@@ -34,5 +35,6 @@ pub use classifier::{
 };
 pub use config::Config;
 pub use error::{Error, Result};
-pub use quant::Scheme;
+pub use quant::embedding::EmbeddingStorage;
+pub use quant::{QuantizeOptions, Scheme};
 pub use tokenize::Encoding;

@@ -6,7 +6,7 @@ use std::io::Write;
 use engine::{Prediction, Scheme};
 use serde::Serialize;
 
-use crate::args::ClassifyArgs;
+use crate::args::{quantize_options, ClassifyArgs};
 use crate::model_dir;
 use crate::table::vector;
 
@@ -29,11 +29,12 @@ struct Output<'a> {
 /// Runs the subcommand.
 pub fn run(args: &ClassifyArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let f32_model = model_dir::load(&args.model)?;
-    let model = f32_model.quantize(args.scheme)?;
+    let options = quantize_options(args.int8_embeddings);
+    let model = f32_model.quantize_with(args.scheme, options)?;
+    let quantized = args.scheme != Scheme::F32 || args.int8_embeddings;
     let mut results = Vec::new();
     for text in &args.texts {
         let c = engine::compare(&f32_model, &model, text)?;
-        let quantized = args.scheme != Scheme::F32;
         // Only a truncated text pays for a second tokenization, to say how long it was.
         let original_tokens = if c.quantized.truncated {
             f32_model.encode(text)?.original_len

@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use engine::Scheme;
+use engine::{EmbeddingStorage, Scheme};
 use serde::Serialize;
 
-use crate::args::EvalArgs;
+use crate::args::{quantize_options, EvalArgs};
 use crate::model_dir;
 
 /// One labelled example.
@@ -66,6 +66,8 @@ pub fn parse_tsv(path: &Path, content: &str, n_labels: usize) -> anyhow::Result<
 #[derive(Serialize)]
 struct Report {
     scheme: Scheme,
+    #[serde(skip_serializing_if = "is_f32")]
+    embeddings: EmbeddingStorage,
     n: usize,
     correct: usize,
     accuracy: f64,
@@ -77,14 +79,19 @@ struct Report {
     model_bytes: u64,
 }
 
+fn is_f32(e: &EmbeddingStorage) -> bool {
+    *e == EmbeddingStorage::F32
+}
+
 /// Runs the subcommand.
 pub fn run(args: &EvalArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let f32_model = model_dir::load(&args.model)?;
-    let model = f32_model.quantize(args.scheme)?;
+    let options = quantize_options(args.int8_embeddings);
+    let model = f32_model.quantize_with(args.scheme, options)?;
     let content = String::from_utf8(model_dir::read(&args.data)?)
         .with_context(|| format!("{}: not UTF-8 text", args.data.display()))?;
     let examples = parse_tsv(&args.data, &content, model.labels().len())?;
-    let quantized = args.scheme != Scheme::F32;
+    let quantized = args.scheme != Scheme::F32 || args.int8_embeddings;
     let (mut correct, mut f32_correct, mut agree, mut truncated) = (0, 0, 0, 0);
     for ex in &examples {
         let enc = model.encode(&ex.text)?;
@@ -101,6 +108,7 @@ pub fn run(args: &EvalArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let ratio = |k: usize| k as f64 / n as f64;
     let report = Report {
         scheme: args.scheme,
+        embeddings: options.embeddings,
         n,
         correct,
         accuracy: ratio(correct),
@@ -125,6 +133,10 @@ pub fn run(args: &EvalArgs, out: &mut impl Write) -> anyhow::Result<()> {
         }
     )?;
     writeln!(out, "scheme:    {}", report.scheme)?;
+    if args.int8_embeddings {
+        writeln!(out, "embeddings: int8, one scale per row")?;
+        writeln!(out, "size:      {} bytes", report.model_bytes)?;
+    }
     writeln!(
         out,
         "accuracy:  {:.2}% ({correct}/{n})",

@@ -4,3 +4,5 @@ pub mod classify;
 pub mod compare;
 pub mod distill;
 pub mod eval;
+pub mod export;
+pub mod quantize;

@@ -19,10 +19,14 @@ use crate::checkpoint::{Path, Weights};
 use crate::config::{Activation, Config};
 use crate::error::CandleContext;
 use crate::ops;
+use crate::quant::embedding::{EmbeddingStorage, WordEmbeddings};
 use crate::quant::{Linear, Scheme};
 use crate::{Error, Result};
 
 fn linear(p: Path<'_>, in_dim: usize, out_dim: usize) -> Result<Linear> {
+    if let Some(stored) = p.stored_linear(out_dim, in_dim)? {
+        return Ok(stored);
+    }
     let weight = p.get("weight", &[out_dim, in_dim])?;
     let bias = p.get("bias", &[out_dim])?;
     Ok(Linear::f32(weight, Some(bias)))
@@ -46,15 +50,20 @@ fn layer_norm_bytes(ln: &LayerNorm) -> u64 {
 
 #[derive(Clone, Debug)]
 struct Embeddings {
-    word_embeddings: Tensor,
+    word_embeddings: WordEmbeddings,
     position_embeddings: Tensor,
     layer_norm: LayerNorm,
 }
 
 impl Embeddings {
     fn load(p: Path<'_>, cfg: &Config) -> Result<Self> {
+        let (rows, dim) = (cfg.vocab_size, cfg.dim);
+        let word_embeddings = match p.stored_table("word_embeddings", rows, dim)? {
+            Some(table) => table,
+            None => WordEmbeddings::F32(p.get("word_embeddings.weight", &[rows, dim])?),
+        };
         Ok(Self {
-            word_embeddings: p.get("word_embeddings.weight", &[cfg.vocab_size, cfg.dim])?,
+            word_embeddings,
             position_embeddings: p.get(
                 "position_embeddings.weight",
                 &[cfg.max_position_embeddings, cfg.dim],
@@ -64,24 +73,59 @@ impl Embeddings {
     }
 
     fn forward(&self, ids: &[u32]) -> Result<Tensor> {
-        let device = self.word_embeddings.device();
-        let ids = Tensor::new(ids, device).during("embeddings: ids")?;
-        let words = self
-            .word_embeddings
-            .index_select(&ids, 0)
-            .during("embeddings: words")?;
+        let device = self.position_embeddings.device();
+        let words = self.word_embeddings.lookup(ids, device)?;
         let positions = self
             .position_embeddings
-            .narrow(0, 0, ids.dim(0).during("embeddings")?)
+            .narrow(0, 0, ids.len())
             .during("embeddings: positions")?;
         let x = (words + positions).during("embeddings: sum")?;
         norm(&self.layer_norm, &x.unsqueeze(0).during("embeddings")?)
     }
 
-    fn stored_bytes(&self) -> u64 {
-        4 * (self.word_embeddings.elem_count() + self.position_embeddings.elem_count()) as u64
-            + layer_norm_bytes(&self.layer_norm)
+    /// Bytes of the two tables as stored.
+    fn table_bytes(&self) -> u64 {
+        self.word_embeddings.stored_bytes() + 4 * self.position_embeddings.elem_count() as u64
     }
+
+    fn stored_bytes(&self) -> u64 {
+        self.table_bytes() + layer_norm_bytes(&self.layer_norm)
+    }
+
+    fn parameters(&self) -> u64 {
+        (self.word_embeddings.elem_count() + self.position_embeddings.elem_count()) as u64
+            + layer_norm_bytes(&self.layer_norm) / 4
+    }
+
+    fn parts<'a>(&'a self, out: &mut Vec<(String, Part<'a>)>) {
+        out.push((
+            "embeddings.word_embeddings".into(),
+            Part::WordEmbeddings(&self.word_embeddings),
+        ));
+        out.push((
+            "embeddings.position_embeddings.weight".into(),
+            Part::Tensor(&self.position_embeddings),
+        ));
+        layer_norm_parts("embeddings.LayerNorm", &self.layer_norm, out);
+    }
+}
+
+fn layer_norm_parts<'a>(name: &str, ln: &'a LayerNorm, out: &mut Vec<(String, Part<'a>)>) {
+    out.push((format!("{name}.weight"), Part::Tensor(ln.weight())));
+    if let Some(b) = ln.bias() {
+        out.push((format!("{name}.bias"), Part::Tensor(b)));
+    }
+}
+
+/// One stored piece of the model, for exporters (see [`DistilBertForSequenceClassification::parts`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    /// An f32 tensor kept as it is (position embeddings, LayerNorm weights and biases).
+    Tensor(&'a Tensor),
+    /// A Linear layer in its scheme, weight and bias.
+    Linear(&'a Linear),
+    /// The word-embedding table in its storage.
+    WordEmbeddings(&'a WordEmbeddings),
 }
 
 #[derive(Clone, Debug)]
@@ -403,7 +447,65 @@ impl DistilBertForSequenceClassification {
                 .sum::<u64>()
     }
 
-    /// Bytes of the parts no scheme quantizes (embeddings, LayerNorms).
+    /// Every stored piece by DistilBERT name (no `distilbert.` prefix), in forward order:
+    /// a [`Part::Tensor`] is named with its `.weight`/`.bias`, a Linear layer or an embedding
+    /// table without it (`transformer.layer.0.attention.q_lin`, `embeddings.word_embeddings`).
+    pub fn parts(&self) -> Vec<(String, Part<'_>)> {
+        let mut out = Vec::new();
+        self.embeddings.parts(&mut out);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let name = |n: &str| format!("transformer.layer.{i}.{n}");
+            for (n, l) in layer.attention.linears() {
+                out.push((name(n), Part::Linear(l)));
+            }
+            layer_norm_parts(&name("sa_layer_norm"), &layer.sa_layer_norm, &mut out);
+            out.push((name("ffn.lin1"), Part::Linear(&layer.ffn.lin1)));
+            out.push((name("ffn.lin2"), Part::Linear(&layer.ffn.lin2)));
+            layer_norm_parts(
+                &name("output_layer_norm"),
+                &layer.output_layer_norm,
+                &mut out,
+            );
+        }
+        for (n, l) in self.head.linears() {
+            out.push((n.to_string(), Part::Linear(l)));
+        }
+        out
+    }
+
+    /// How the word-embedding table is stored.
+    pub fn embedding_storage(&self) -> EmbeddingStorage {
+        self.embeddings.word_embeddings.storage()
+    }
+
+    /// A copy whose word-embedding table is in `storage` (only an f32 table converts).
+    pub fn with_embeddings(&self, storage: EmbeddingStorage) -> Result<Self> {
+        let mut out = self.clone();
+        out.embeddings.word_embeddings = self.embeddings.word_embeddings.convert(storage)?;
+        Ok(out)
+    }
+
+    /// Bytes of the word and position embedding tables as stored.
+    pub fn embedding_bytes(&self) -> u64 {
+        self.embeddings.table_bytes()
+    }
+
+    /// Number of weights outside the Linear layers (embeddings, LayerNorms), whatever
+    /// their storage.
+    pub fn float_parameters(&self) -> u64 {
+        self.embeddings.parameters()
+            + self
+                .layers
+                .iter()
+                .map(|l| {
+                    (layer_norm_bytes(&l.sa_layer_norm) + layer_norm_bytes(&l.output_layer_norm))
+                        / 4
+                })
+                .sum::<u64>()
+    }
+
+    /// Bytes outside the Linear layers as stored: the embedding tables (f32, or int8 with
+    /// row scales) and the f32 LayerNorms.
     pub fn float_bytes(&self) -> u64 {
         self.embeddings.stored_bytes()
             + self
@@ -417,6 +519,6 @@ impl DistilBertForSequenceClassification {
 
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
-        self.embeddings.word_embeddings.device()
+        self.embeddings.position_embeddings.device()
     }
 }

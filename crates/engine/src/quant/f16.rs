@@ -23,6 +23,28 @@ impl F16Linear {
         })
     }
 
+    /// A layer from a weight already stored as f16 `[out, in]` (e.g. read from an export).
+    pub fn from_f16(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
+        if weight.dtype() != DType::F16 || weight.rank() != 2 {
+            return Err(crate::Error::Safetensors(format!(
+                "an f16 layer needs an f16 [out, in] weight, not {:?} {:?}",
+                weight.dtype(),
+                weight.dims()
+            )));
+        }
+        Ok(Self { weight, bias })
+    }
+
+    /// The stored f16 weight `[out, in]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The f32 bias.
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.bias.as_ref()
+    }
+
     /// `(out, in)`.
     pub fn dims(&self) -> (usize, usize) {
         self.weight.dims2().unwrap_or((0, 0))

@@ -5,7 +5,9 @@
 //! shares a scale (and for some formats a minimum), so a layer fits only when its input
 //! width is a multiple of the block size; a layer that does not fit stays f32 and says why.
 
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use std::borrow::Cow;
+
+use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
 use crate::error::CandleContext;
@@ -50,6 +52,53 @@ impl GgmlLinear {
             bias: bias.cloned(),
             dtype,
         })
+    }
+
+    /// A layer from raw GGML blocks (e.g. read from an export): `blocks` holds the
+    /// `[out, in]` weight row after row, `in / block_size` blocks of `type_size` bytes per
+    /// row, exactly as [`GgmlLinear::blocks`] returns them.
+    pub fn from_blocks(
+        dtype: GgmlDType,
+        blocks: &[u8],
+        out_features: usize,
+        in_features: usize,
+        bias: Option<Tensor>,
+    ) -> Result<Self> {
+        fits(dtype, in_features).map_err(crate::Error::Safetensors)?;
+        let expected = out_features * in_features / dtype.block_size() * dtype.type_size();
+        if blocks.len() != expected {
+            return Err(crate::Error::Safetensors(format!(
+                "{dtype:?} weight [{out_features}, {in_features}] needs {expected} bytes of blocks, found {}",
+                blocks.len()
+            )));
+        }
+        // candle reads the bytes as block structs (holding f16/f32), so they must be
+        // aligned; bytes inside a safetensors buffer need not be.
+        let mut buf = vec![0u8; blocks.len() + 8];
+        let skip = buf.as_ptr().align_offset(8).min(8);
+        buf[skip..skip + blocks.len()].copy_from_slice(blocks);
+        let aligned = &buf[skip..skip + blocks.len()];
+        let storage = QStorage::from_data(Cow::Borrowed(aligned), &Device::Cpu, dtype)
+            .during("ggml: blocks")?;
+        let q = std::sync::Arc::new(
+            QTensor::new(storage, (out_features, in_features)).during("ggml: blocks")?,
+        );
+        Ok(Self {
+            matmul: QMatMul::from_arc(q.clone()).during("ggml: matmul")?,
+            weight: q,
+            bias,
+            dtype,
+        })
+    }
+
+    /// The weight's raw blocks, row after row (see [`GgmlLinear::from_blocks`]).
+    pub fn blocks(&self) -> Result<Vec<u8>> {
+        Ok(self.weight.data().during("ggml: blocks")?.into_owned())
+    }
+
+    /// The f32 bias.
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.bias.as_ref()
     }
 
     /// The block format.

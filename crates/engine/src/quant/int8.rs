@@ -166,6 +166,49 @@ impl Int8Linear {
         }
     }
 
+    /// A layer from weights already quantized (e.g. read from an export): `weight` is
+    /// row-major `[out, in]` int8, `scales` has one value (per tensor) or `out_features`.
+    pub fn from_parts(
+        weight: Vec<i8>,
+        scales: Vec<f32>,
+        bias: Option<Vec<f32>>,
+        out_features: usize,
+        in_features: usize,
+    ) -> Result<Self> {
+        let bad = |what: String| Err(crate::Error::Safetensors(what));
+        if weight.len() != out_features * in_features {
+            return bad(format!(
+                "int8 weight has {} values, not {out_features} × {in_features}",
+                weight.len()
+            ));
+        }
+        if scales.len() != 1 && scales.len() != out_features {
+            return bad(format!(
+                "int8 layer has {} scales; expected 1 or {out_features}",
+                scales.len()
+            ));
+        }
+        if scales.iter().any(|s| !s.is_finite() || *s <= 0.0) {
+            return bad("int8 scales must be finite and positive".into());
+        }
+        if bias.as_ref().is_some_and(|b| b.len() != out_features) {
+            return bad(format!("int8 bias is not {out_features} long"));
+        }
+        let col_sums = weight
+            .chunks_exact(in_features.max(1))
+            .map(|row| row.iter().map(|&v| i32::from(v)).sum())
+            .collect();
+        Ok(Self {
+            packed: PackedWeights::pack(&weight, out_features, in_features),
+            weight,
+            scales,
+            col_sums,
+            bias,
+            in_features,
+            out_features,
+        })
+    }
+
     /// Quantizes a candle Linear's weight `[out, in]` and bias `[out]`.
     pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>, g: Granularity) -> Result<Self> {
         let (out_features, in_features) = weight.dims2().during("int8: weight shape")?;
@@ -204,6 +247,11 @@ impl Int8Linear {
     /// The quantized weights, row-major `[out, in]`.
     pub fn weight(&self) -> &[i8] {
         &self.weight
+    }
+
+    /// The f32 bias.
+    pub fn bias(&self) -> Option<&[f32]> {
+        self.bias.as_deref()
     }
 
     /// Bytes as stored: int8 weights, one f32 per scale, the f32 bias. The zero point of a

@@ -3,6 +3,7 @@
 //! A scheme is a value: the model asks each of its Linear layers to forward, and each
 //! layer is f32 or quantized. Nothing else in the model knows which.
 
+pub mod embedding;
 pub mod f16;
 pub mod ggml;
 pub mod int8;
@@ -142,6 +143,14 @@ impl FromStr for Scheme {
     }
 }
 
+/// What a quantized model stores besides its Linear scheme. The default keeps everything
+/// outside the Linear layers f32, as PyTorch's `quantize_dynamic` does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QuantizeOptions {
+    /// How the word-embedding table is stored.
+    pub embeddings: embedding::EmbeddingStorage,
+}
+
 /// A Linear layer `y = x Wᵀ + b` in one of the schemes.
 #[derive(Clone, Debug)]
 pub enum Linear {
@@ -237,6 +246,21 @@ impl Linear {
             Linear::Ggml(l) => l.stored_bytes(),
             Linear::Tap(t) => t.inner().stored_bytes(),
         }
+    }
+
+    /// The bias as f32 values (every scheme keeps it f32), if the layer has one.
+    pub fn bias(&self) -> Result<Option<Vec<f32>>> {
+        let tensor = match self {
+            Linear::F32(l) => l.bias(),
+            Linear::F16(l) => l.bias(),
+            Linear::Int8(l) => return Ok(l.bias().map(<[f32]>::to_vec)),
+            Linear::Ggml(l) => l.bias(),
+            Linear::Tap(t) => return t.inner().bias(),
+        };
+        tensor
+            .map(|b| b.flatten_all().and_then(|b| b.to_vec1::<f32>()))
+            .transpose()
+            .during("linear: bias values")
     }
 
     /// The weight as the f32 values this layer multiplies with, row-major `[out, in]`:
