@@ -134,6 +134,9 @@ pub enum RequestBody {
     TrainEvaluate {
         /// The quantized student's scheme.
         scheme: Scheme,
+        /// Evaluate the student of the step with the lowest held-out loss, not the last one.
+        #[serde(default)]
+        best: bool,
     },
     /// Build the lab's teacher from files the learner picked (kept beside the current
     /// model). Answered by [`ResponseBody::TeacherLoaded`]; on failure the worker keeps
@@ -360,6 +363,9 @@ pub struct TrainProgress {
     pub step: usize,
     /// Held-out loss after the chunk, when asked for.
     pub held_out_loss: Option<f64>,
+    /// The step with the lowest held-out loss so far, and that loss.
+    #[serde(default)]
+    pub best: Option<(usize, f64)>,
     /// Time spent on the steps (not the held-out loss), measured in the worker, in ms.
     pub ms: f64,
 }

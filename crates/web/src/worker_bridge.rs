@@ -180,9 +180,10 @@ pub async fn train_steps(steps: u32, held_out: bool) -> Result<TrainProgress, St
     }
 }
 
-/// Compares teacher, student and the student quantized to `scheme`.
-pub async fn train_evaluate(scheme: Scheme) -> Result<LiveEval, String> {
-    match call(RequestBody::TrainEvaluate { scheme }, None).await? {
+/// Compares teacher, student (at its best step when `best`) and the student quantized
+/// to `scheme`.
+pub async fn train_evaluate(scheme: Scheme, best: bool) -> Result<LiveEval, String> {
+    match call(RequestBody::TrainEvaluate { scheme, best }, None).await? {
         ResponseBody::TrainEvaluated(eval) => Ok(eval),
         other => Err(unexpected(&other)),
     }

@@ -54,6 +54,8 @@ struct Run {
     ready: RwSignal<Option<TrainReady>>,
     losses: RwSignal<Vec<f64>>,
     held_out: RwSignal<Vec<(usize, f64)>>,
+    /// The step with the lowest held-out loss, and that loss.
+    best: RwSignal<Option<(usize, f64)>>,
     steps_per_second: RwSignal<Option<f64>>,
     error: RwSignal<Option<String>>,
     eval: RwSignal<Option<LiveEval>>,
@@ -65,6 +67,7 @@ impl Run {
         self.ready.set(None);
         self.losses.set(Vec::new());
         self.held_out.set(Vec::new());
+        self.best.set(None);
         self.steps_per_second.set(None);
         self.error.set(None);
         self.eval.set(None);
@@ -96,6 +99,7 @@ impl Run {
                     if let Some(h) = p.held_out_loss {
                         self.held_out.update(|v| v.push((p.step, h)));
                     }
+                    self.best.set(p.best);
                 }
                 Err(message) => {
                     self.error.set(Some(message));
@@ -118,12 +122,15 @@ pub fn Train() -> impl IntoView {
         ready: RwSignal::new(None),
         losses: RwSignal::new(Vec::new()),
         held_out: RwSignal::new(Vec::new()),
+        best: RwSignal::new(None),
         steps_per_second: RwSignal::new(None),
         error: RwSignal::new(None),
         eval: RwSignal::new(None),
     };
     let scheme = RwSignal::new(Scheme::Int8Dynamic);
     let evaluating = RwSignal::new(false);
+    // Evaluate the student of the best held-out step rather than the last one.
+    let use_best = RwSignal::new(false);
 
     let start = move || {
         run.clear();
@@ -173,7 +180,7 @@ pub fn Train() -> impl IntoView {
         let generation = run.generation.get_untracked();
         let s = scheme.get_untracked();
         spawn_local(async move {
-            let result = worker_bridge::train_evaluate(s).await;
+            let result = worker_bridge::train_evaluate(s, use_best.get_untracked()).await;
             evaluating.try_set(false);
             if run.generation.try_get_untracked() != Some(generation) {
                 return;
@@ -191,7 +198,9 @@ pub fn Train() -> impl IntoView {
             <h1>"Train a student"</h1>
             <p class="lede">
                 "Distillation, live: a small student is cut out of the bundled model (its "
-                "teacher) and trained to give the teacher's logits on 512 sentences. The loss is "
+                "teacher) and trained to give the teacher's logits on 512 sentences and four variants of "
+                "each (words dropped or swapped, clauses of two sentences joined), so that it learns "
+                "the teacher's answers around them rather than the sentences by heart. The loss is "
                 "the mean squared difference between the two models' logits (the seed's "
                 "distillation loss), or, if you pick it, the KL divergence between their "
                 "probabilities softened at temperature T (times T², as Hinton et al. do); the "
@@ -384,7 +393,7 @@ pub fn Train() -> impl IntoView {
                     {move || run.steps_per_second.get().map_or("– steps/s".to_string(), |s| format!("{s:.1} steps/s"))}
                 </span>
             </p>
-            <LossChart losses=run.losses held_out=run.held_out/>
+            <LossChart losses=run.losses held_out=run.held_out best=run.best/>
         </section>
 
         {move || (run.phase.get() == Phase::Paused && run.losses.with(|l| !l.is_empty())).then(|| view! {
@@ -407,6 +416,19 @@ pub fn Train() -> impl IntoView {
                     </select>
                     " on every held-out sentence."
                 </p>
+                <fieldset class="batch-source" data-testid="train-weights">
+                    <legend>"Student weights"</legend>
+                    <label><input type="radio" name="train-weights" data-testid="train-weights-now"
+                        prop:checked=move || !use_best.get() on:change=move |_| use_best.set(false)/>
+                        {move || format!(" as they are now (step {})", run.losses.with(Vec::len))}</label>
+                    <label><input type="radio" name="train-weights" data-testid="train-weights-best"
+                        prop:checked=move || use_best.get() on:change=move |_| use_best.set(true)
+                        disabled=move || run.best.get().is_none()/>
+                        {move || match run.best.get() {
+                            Some((step, loss)) => format!(" at the best held-out step ({step}, loss {loss:.4})"),
+                            None => " at the best held-out step".to_string(),
+                        }}</label>
+                </fieldset>
                 <div class="actions">
                     <button
                         class="button primary"
@@ -430,6 +452,8 @@ fn LossChart(
     losses: RwSignal<Vec<f64>>,
     /// `(step, held-out loss)`.
     held_out: RwSignal<Vec<(usize, f64)>>,
+    /// The step with the lowest held-out loss, and that loss.
+    best: RwSignal<Option<(usize, f64)>>,
 ) -> impl IntoView {
     let scale = Memo::new(move |_| losses.with(|l| held_out.with(|h| Scale::fit(l, h, 50))));
     let train_points = move || {
@@ -462,10 +486,20 @@ fn LossChart(
             </text>
             <polyline class="train-line" fill="none" points=train_points/>
             <polyline class="held-line" fill="none" points=held_points/>
+            {move || best.get().map(|(step, loss)| {
+                let (x, y) = scale.get().point(step as f64, loss);
+                view! {
+                    <g class="best-step" data-testid="train-best" data-step=step.to_string() data-loss=loss.to_string()>
+                        <circle cx=x cy=y r="5"/>
+                        <text x=x y=y - 9.0 text-anchor="middle" class="tick">{format!("best: step {step}")}</text>
+                    </g>
+                }
+            })}
         </svg>
         <p class="legend small">
             <span class="swatch train"></span>" training batch loss  "
-            <span class="swatch held"></span>" held-out loss (64 sentences)"
+            <span class="swatch held"></span>" held-out loss (64 sentences)  "
+            {move || best.get().map(|(step, loss)| format!("· lowest held-out loss {loss:.4} at step {step} (circled)"))}
         </p>
     }
 }

@@ -137,8 +137,8 @@ async fn handle(request: Request) -> ResponseBody {
                 Err(message) => failed(message),
             }
         }
-        RequestBody::TrainEvaluate { scheme } => {
-            match TRAINING.with(|t| t.borrow_mut().evaluate(scheme)) {
+        RequestBody::TrainEvaluate { scheme, best } => {
+            match TRAINING.with(|t| t.borrow_mut().evaluate(scheme, best)) {
                 Ok(eval) => ResponseBody::TrainEvaluated(eval),
                 Err(message) => failed(message),
             }

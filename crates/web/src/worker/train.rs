@@ -37,7 +37,8 @@ impl Training {
         };
         let start = now_ms();
         let trainer = Trainer::new(files, config).map_err(|e| e.to_string())?;
-        let held_out_loss = trainer.held_out_loss().map_err(|e| e.to_string())?;
+        let mut trainer = trainer;
+        let held_out_loss = trainer.measure_held_out().map_err(|e| e.to_string())?;
         let (train_sentences, held_out_sentences) = trainer.sentences();
         let ready = TrainReady {
             config: trainer.config(),
@@ -81,7 +82,7 @@ impl Training {
             .map_err(|e| e.to_string())?;
         let ms = now_ms() - start;
         let held_out_loss = if held_out {
-            Some(trainer.held_out_loss().map_err(|e| e.to_string())?)
+            Some(trainer.measure_held_out().map_err(|e| e.to_string())?)
         } else {
             None
         };
@@ -89,12 +90,20 @@ impl Training {
             losses,
             step: trainer.steps(),
             held_out_loss,
+            best: trainer.best_step(),
             ms,
         })
     }
 
-    /// Teacher, student and quantized student on the held-out sentences.
-    pub fn evaluate(&mut self, scheme: Scheme) -> Result<LiveEval, String> {
-        self.trainer()?.evaluate(scheme).map_err(|e| e.to_string())
+    /// Teacher, student (as it stands, or at its best step) and quantized student on the
+    /// held-out sentences.
+    pub fn evaluate(&mut self, scheme: Scheme, best: bool) -> Result<LiveEval, String> {
+        let trainer = self.trainer()?;
+        let eval = if best {
+            trainer.evaluate_best(scheme)
+        } else {
+            trainer.evaluate(scheme)
+        };
+        eval.map_err(|e| e.to_string())
     }
 }
