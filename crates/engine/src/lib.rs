@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod models;
 pub mod ops;
 pub mod quant;
+pub mod recipe;
 pub mod tokenize;
 
 pub use classifier::{
