@@ -44,6 +44,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Eval(a) => commands::eval::run(&a, &mut out)?,
         args::Command::Compare(a) => commands::compare::run(&a, &mut out)?,
         args::Command::Distill(a) => commands::distill::run(&a, &mut out)?,
+        args::Command::Recipe(a) => commands::recipe::run(&a, &mut out)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

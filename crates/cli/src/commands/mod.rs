@@ -4,3 +4,4 @@ pub mod classify;
 pub mod compare;
 pub mod distill;
 pub mod eval;
+pub mod recipe;
