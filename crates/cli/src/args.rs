@@ -151,6 +151,10 @@ pub struct RecipeArgs {
     /// Write the recipe JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Per-layer sensitivity as JSON: read from this file if it exists (it must have been
+    /// measured on the same model), else measured on --dev and written here.
+    #[arg(long)]
+    pub sensitivity: Option<PathBuf>,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,

@@ -192,7 +192,11 @@ mod recipe {
     /// --no-larger-than int8-dynamic` does: sensitivity on the 224 dev sentences, every
     /// scheme a candidate, the recipe judged on the 336 held-out test sentences.
     ///
-    /// Measured (see the CLI's output): TARGET_NUMBERS
+    /// Measured with `squeeze recipe --no-larger-than int8-dynamic`: budget 7 995 968
+    /// bytes (the int8-dynamic model, 8.00 MB); recipe 7 968 776 bytes (11 × q8_0,
+    /// 2 × q5_0 for layer 1's FFN, classifier f32), predicted error 1.95e-5, measured
+    /// mean MSE 1.6e-5; held out 283/336 = 84.23%, as f32 (84.23%), agreement 100%
+    /// (uniform int8-dynamic: 285/336, agreement 99.40%). Takes minutes: 25 000 forwards.
     #[test]
     fn recipe_no_larger_than_int8_keeps_f32_accuracy_on_the_bundled_model() {
         let dir = root().join("www/models/default");

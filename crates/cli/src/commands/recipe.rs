@@ -61,17 +61,31 @@ fn budget(args: &RecipeArgs, f32_model: &Classifier) -> anyhow::Result<Budget> {
     }
 }
 
-/// Runs the subcommand.
-pub fn run(args: &RecipeArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let f32_model = model_dir::load(&args.model)?;
-    let budget = budget(args, &f32_model)?;
-    let dev = EvalSet::new(&f32_model, &labelled(&args.dev, &f32_model)?)
-        .with_context(|| format!("{}", args.dev.display()))?;
-    let test = EvalSet::new(&f32_model, &labelled(&args.test, &f32_model)?)
-        .with_context(|| format!("{}", args.test.display()))?;
+/// Per-layer sensitivity: read from `--sensitivity` when that file exists, else measured
+/// on the dev set (and written there when asked).
+fn sensitivity(
+    args: &RecipeArgs,
+    f32_model: &Classifier,
+    dev: &EvalSet,
+) -> anyhow::Result<Sensitivity> {
+    if let Some(path) = args.sensitivity.as_deref().filter(|p| p.exists()) {
+        let s: Sensitivity = serde_json::from_slice(&model_dir::read(path)?)
+            .with_context(|| format!("{}: not a sensitivity file", path.display()))?;
+        let names: Vec<String> = f32_model.linears().into_iter().map(|l| l.name).collect();
+        let theirs: Vec<&String> = s.layers.iter().map(|l| &l.layer).collect();
+        if s.f32_bytes() != f32_model.size().total_bytes
+            || theirs != names.iter().collect::<Vec<_>>()
+        {
+            bail!(
+                "{}: measured on another model (its layers or size differ); delete it to measure again",
+                path.display()
+            );
+        }
+        return Ok(s);
+    }
     let show_progress = std::io::stderr().is_terminal() && !args.json;
-    let sensitivity = Sensitivity::measure(
-        &f32_model,
+    let s = Sensitivity::measure(
+        f32_model,
         dev.encodings(),
         &args.schemes,
         &mut |done, total| {
@@ -83,6 +97,22 @@ pub fn run(args: &RecipeArgs, out: &mut impl Write) -> anyhow::Result<()> {
             }
         },
     )?;
+    if let Some(path) = &args.sensitivity {
+        std::fs::write(path, serde_json::to_string_pretty(&s)? + "\n")
+            .with_context(|| format!("{}: cannot write the sensitivity", path.display()))?;
+    }
+    Ok(s)
+}
+
+/// Runs the subcommand.
+pub fn run(args: &RecipeArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let f32_model = model_dir::load(&args.model)?;
+    let budget = budget(args, &f32_model)?;
+    let dev = EvalSet::new(&f32_model, &labelled(&args.dev, &f32_model)?)
+        .with_context(|| format!("{}", args.dev.display()))?;
+    let test = EvalSet::new(&f32_model, &labelled(&args.test, &f32_model)?)
+        .with_context(|| format!("{}", args.test.display()))?;
+    let sensitivity = sensitivity(args, &f32_model, &dev)?;
     let recipe = search(&sensitivity, budget)?;
     if let Some(path) = &args.out {
         std::fs::write(path, recipe.to_json() + "\n")
