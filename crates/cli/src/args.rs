@@ -31,6 +31,9 @@ pub enum Command {
     /// Distil a small student from a teacher on built-in sentences, printing the loss per
     /// step (the same run the /train page makes in the browser).
     Distill(DistillArgs),
+    /// Choose a scheme per Linear layer for a size or error budget from per-layer
+    /// sensitivity on a dev set, then judge the mixed model on a held-out set.
+    Recipe(RecipeArgs),
 }
 
 /// Where the model is and how it is loaded.
@@ -174,4 +177,39 @@ pub fn quantize_options(int8_embeddings: bool) -> QuantizeOptions {
             EmbeddingStorage::F32
         },
     }
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("budget").required(true)))]
+pub struct RecipeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Size budget: the whole model in at most this many MB (10^6 bytes).
+    #[arg(long, group = "budget")]
+    pub budget_mb: Option<f64>,
+    /// Size budget: no larger than the model uniformly in this scheme.
+    #[arg(long, group = "budget")]
+    pub no_larger_than: Option<Scheme>,
+    /// Error budget: summed predicted logits MSE against f32 at most this.
+    #[arg(long, group = "budget")]
+    pub max_error: Option<f64>,
+    /// Comma-separated schemes a layer may take (f32 always may).
+    #[arg(long, value_delimiter = ',', default_values_t = Scheme::ALL.to_vec())]
+    pub schemes: Vec<Scheme>,
+    /// Labelled TSV the per-layer errors are measured on (choosing).
+    #[arg(long, default_value = "data/sentiment/dev.tsv")]
+    pub dev: PathBuf,
+    /// Labelled TSV the recipe is judged on (held out: never used for choosing).
+    #[arg(long, default_value = "data/sentiment/test.tsv")]
+    pub test: PathBuf,
+    /// Write the recipe JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Per-layer sensitivity as JSON: read from this file if it exists (it must have been
+    /// measured on the same model), else measured on --dev and written here.
+    #[arg(long)]
+    pub sensitivity: Option<PathBuf>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -47,6 +47,7 @@ fn run() -> anyhow::Result<ExitCode> {
         args::Command::Quantize(a) => commands::quantize::run(&a, &mut out)?,
         args::Command::Export(a) => commands::export::run(&a, &mut out)?,
         args::Command::Distill(a) => commands::distill::run(&a, &mut out)?,
+        args::Command::Recipe(a) => commands::recipe::run(&a, &mut out)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -115,3 +115,57 @@ fn empty_text_and_unknown_scheme_are_clear_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn recipe_fits_its_budget_writes_json_and_judges_on_the_held_out_set() {
+    let dir = std::env::temp_dir().join(format!("squeeze-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("d.tsv");
+    std::fs::write(&data, "label\ttext\n1\tI loved it\n0\tawful and boring\n").unwrap();
+    let out = dir.join("recipe.json");
+    let sens = dir.join("sensitivity.json");
+    let data = data.to_str().unwrap();
+    let model = tiny();
+    let args = |budget: &[&str]| {
+        let mut a = vec!["recipe", "--model", &model, "--dev", data, "--test", data];
+        a.extend_from_slice(budget);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| squeeze(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut a = args(&["--no-larger-than", "int8-dynamic", "--json"]);
+    a.extend(["--out".into(), out.display().to_string()]);
+    a.extend(["--sensitivity".into(), sens.display().to_string()]);
+    let o = run(a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["held_out"].as_array().unwrap();
+    let bytes = |name: &str| {
+        rows.iter().find(|r| r["model"] == name).unwrap()["bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(bytes("recipe") <= bytes("int8-dynamic"));
+    assert_eq!(rows.len(), 2 + engine::Scheme::ALL.len() - 1);
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file["format"], "squeeze-recipe");
+    assert_eq!(file["bytes"].as_u64(), Some(bytes("recipe")));
+    assert!(sens.exists());
+
+    // Reusing the measured sensitivity; the table names every layer.
+    let mut a = args(&["--max-error", "1e-3"]);
+    a.extend(["--sensitivity".into(), sens.display().to_string()]);
+    let o = run(a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("transformer.layer.0.ffn.lin1"), "{text}");
+    assert!(text.contains("held out:"), "{text}");
+
+    let o = run(args(&["--budget-mb", "0.001"]));
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("squeeze: no recipe fits a budget of 1000 bytes"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -76,6 +76,10 @@ pub enum Error {
         known: String,
     },
 
+    /// A recipe (per-layer schemes) that cannot be read, searched or applied.
+    #[error("{0}")]
+    Recipe(String),
+
     /// Two vectors that should have had one length did not.
     #[error("{what}: lengths differ ({left} vs {right})")]
     LengthMismatch {

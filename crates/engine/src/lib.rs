@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod models;
 pub mod ops;
 pub mod quant;
+pub mod recipe;
 pub mod tokenize;
 
 pub use classifier::{

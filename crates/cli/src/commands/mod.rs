@@ -6,3 +6,4 @@ pub mod distill;
 pub mod eval;
 pub mod export;
 pub mod quantize;
+pub mod recipe;
