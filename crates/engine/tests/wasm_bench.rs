@@ -184,3 +184,39 @@ async fn browser_linear_latency_f32_vs_int8() {
         breathe().await;
     }
 }
+
+/// Every Linear alone, f32 against each GGML scheme (the engine's kernel): the sum over
+/// a forward's Linears, 8 and 64 tokens. Isolates the kernels from the rest of a forward.
+#[wasm_bindgen_test]
+async fn browser_linear_latency_f32_vs_ggml() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let f32_model = Classifier::load(&model_files().await).expect("model loads");
+    let ggml = [
+        Scheme::Q8_0,
+        Scheme::Q5_0,
+        Scheme::Q4_1,
+        Scheme::Q4_0,
+        Scheme::Q4K,
+    ];
+    let warm = bench::input_of(&f32_model, 64).unwrap();
+    for n in [8, 64] {
+        for s in ggml {
+            let q = f32_model.quantize(s).unwrap();
+            let start = now_ms();
+            while now_ms() - start < WARM_UP_MS / 5.0 {
+                f32_model.logits(&warm).unwrap();
+                q.logits(&warm).unwrap();
+            }
+            breathe().await;
+            let times =
+                layers::linear_medians(&f32_model, &q, n, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+            let f: f64 = times.iter().map(|t| t.f32_ms).sum();
+            let g: f64 = times.iter().map(|t| t.quantized_ms).sum();
+            console_log!(
+                "ggml-linears\t{name}\t{n}\t{s}\tf32 {f:.3} ms\t{s} {g:.3} ms\t{:.2}x",
+                f / g
+            );
+            breathe().await;
+        }
+    }
+}

@@ -30,6 +30,28 @@ pub const QK: usize = 32;
 /// Values per Q4_K super-block (and per Q8_K activation block).
 pub const QK_K: usize = 256;
 
+/// The order activations are stored in inside each block of 32: `LANES[p]` is the input
+/// index at position `p`. It is the order in which the vector path gets weights out of
+/// the blocks without byte shuffles: read as eight 16-bit lanes, 16 bytes hold the even
+/// inputs in their low bytes (or low nibbles) and the odd ones in their high bytes, so
+/// shifts and masks on i16 lanes yield inputs 0, 2, …, 14, then 1, 3, …, 15 (then the
+/// same for 16..32, from the next 16 bytes or from the high nibbles).
+pub const LANES: [usize; QK] = {
+    let mut lanes = [0; QK];
+    let mut p = 0;
+    while p < QK {
+        let (half, within) = (p / 16, p % 16);
+        lanes[p] = half * 16
+            + if within < 8 {
+                2 * within
+            } else {
+                2 * (within - 8) + 1
+            };
+        p += 1;
+    }
+    lanes
+};
+
 /// The block formats this kernel reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -213,7 +235,8 @@ pub fn unpack(format: Format, row: &[u8], b: usize) -> [i8; QK] {
 /// `m × k` activations quantized per block for one weight format's dot products.
 #[derive(Clone, Debug)]
 pub struct Activations {
-    /// The i8 values widened to i16, row-major `m × k`.
+    /// The i8 values widened to i16, row-major `m × k`, each block of 32 in [`LANES`]
+    /// order.
     pub(super) q: Vec<i16>,
     /// Per 32-value block: the scale (`x ≈ scale · q`), `m × k / 32`.
     pub(super) scales: Vec<f32>,
@@ -243,32 +266,44 @@ impl Activations {
         let m = x.len() / k;
         let mut q = vec![0i16; m * k];
         let mut scales = vec![0f32; m * k / QK];
-        match format {
-            Format::Q4K => {
-                assert!(k.is_multiple_of(QK_K), "input width {k}");
-                for ((src, dst), d) in x
-                    .chunks_exact(QK_K)
-                    .zip(q.chunks_exact_mut(QK_K))
-                    .zip(scales.chunks_exact_mut(QK_K / QK))
-                {
-                    d.fill(quantize_q8k(src, dst));
+        let mut sums = vec![0f32; m * k / QK];
+        let blocks = x
+            .chunks_exact(QK)
+            .zip(q.chunks_exact_mut(QK))
+            .zip(scales.iter_mut().zip(sums.iter_mut()));
+        if format == Format::Q4K {
+            assert!(k.is_multiple_of(QK_K), "input width {k}");
+            // candle's BlockQ8K::from_float: the first value of largest magnitude maps to
+            // -127; one scale `max / -127` per 256 values (0 for an all-zero block).
+            let mut inv = 0f32;
+            let mut scale = 0f32;
+            for (i, ((src, dst), (d, sum))) in blocks.enumerate() {
+                if i % (QK_K / QK) == 0 {
+                    let start = i * QK;
+                    let whole = &x[start..start + QK_K];
+                    let amax = abs_max(whole);
+                    (scale, inv) = match whole.iter().find(|v| v.abs() == amax) {
+                        Some(&max) if amax > 0.0 => {
+                            let iscale = -127.0 / max;
+                            (1.0 / iscale, iscale)
+                        }
+                        _ => (0.0, 0.0),
+                    };
                 }
+                *d = scale;
+                *sum = scale * quantize_block(src, inv, dst) as f32;
             }
-            _ => {
-                for ((src, dst), d) in x
-                    .chunks_exact(QK)
-                    .zip(q.chunks_exact_mut(QK))
-                    .zip(scales.iter_mut())
-                {
-                    *d = quantize_q8_0(src, dst);
-                }
+        } else {
+            // candle's BlockQ8_0::from_float: `d = max|x| / 127`, `q = round(x / d)`, and d
+            // stored (so used) as f16.
+            for ((src, dst), (d, sum)) in blocks {
+                let amax = abs_max(src);
+                let exact = amax / 127.0;
+                let inv = if exact != 0.0 { 1.0 / exact } else { 0.0 };
+                *d = f16::from_f32(exact).to_f32();
+                *sum = *d * quantize_block(src, inv, dst) as f32;
             }
         }
-        let sums = q
-            .chunks_exact(QK)
-            .zip(&scales)
-            .map(|(b, &d)| d * b.iter().map(|&v| i32::from(v)).sum::<i32>() as f32)
-            .collect();
         Self {
             q,
             scales,
@@ -287,38 +322,31 @@ impl Activations {
     }
 }
 
-/// candle's `BlockQ8_0::from_float` for one block: `d = max|x| / 127` (used rounded to
-/// f16, as candle stores it), `q = round(x / d)`. Returns the scale.
-fn quantize_q8_0(x: &[f32], out: &mut [i16]) -> f32 {
-    let amax = x.iter().fold(0f32, |a, &v| a.max(v.abs()));
-    let d = amax / 127.0;
-    let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = round_away(v * inv) as i16;
-    }
-    f16::from_f32(d).to_f32()
+/// The largest `|x|`.
+fn abs_max(x: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return super::ggml_simd::abs_max(x);
+    #[allow(unreachable_code)]
+    x.iter().fold(0f32, |a, &v| a.max(v.abs()))
 }
 
-/// candle's `BlockQ8K::from_float` for one 256-value block: the value of largest
-/// magnitude (the first one) maps to -127, `q = clamp(round(x · -127 / max))`. Returns
-/// the scale `max / -127` (0 for an all-zero block).
-fn quantize_q8k(x: &[f32], out: &mut [i16]) -> f32 {
-    let (mut amax, mut max) = (0f32, 0f32);
-    for &v in x {
-        if amax < v.abs() {
-            amax = v.abs();
-            max = v;
-        }
+/// One block of 32: `q = clamp(round(x · inv), -128, 127)` (round half away from zero, as
+/// candle's `f32::round`), written in [`LANES`] order; returns `Σ q`.
+fn quantize_block(x: &[f32], inv: f32, out: &mut [i16]) -> i32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return super::ggml_simd::quantize_block(x, inv, out);
+    #[allow(unreachable_code)]
+    quantize_block_scalar(x, inv, out)
+}
+
+/// [`quantize_block`] one value at a time.
+pub fn quantize_block_scalar(x: &[f32], inv: f32, out: &mut [i16]) -> i32 {
+    let mut sum = 0;
+    for (o, &i) in out[..QK].iter_mut().zip(&LANES) {
+        *o = round_away(x[i] * inv).clamp(-128.0, 127.0) as i16;
+        sum += i32::from(*o);
     }
-    if amax == 0.0 {
-        out.fill(0);
-        return 0.0;
-    }
-    let iscale = -127.0 / max;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = round_away(iscale * v).clamp(-128.0, 127.0) as i16;
-    }
-    1.0 / iscale
+    sum
 }
 
 /// `x · wᵀ`: `m × n` f32, row-major.
@@ -345,10 +373,10 @@ pub fn matmul_scalar(x: &Activations, w: &Weights) -> Vec<f32> {
             let (xq, dx) = x.row(r);
             let mut acc = 0f32;
             for (b, wq) in blocks.iter().enumerate() {
-                let dot: i32 = wq
+                let dot: i32 = LANES
                     .iter()
                     .zip(&xq[b * QK..(b + 1) * QK])
-                    .map(|(&a, &c)| i32::from(a) * i32::from(c))
+                    .map(|(&i, &c)| i32::from(wq[i]) * i32::from(c))
                     .sum();
                 acc += dot as f32 * (sw[b] * dx[b]);
             }
@@ -367,7 +395,15 @@ fn add_offsets(x: &Activations, w: &Weights, y: &mut [f32]) {
     for (r, out) in y.chunks_exact_mut(n).enumerate() {
         let sums = &x.sums[r * nb..(r + 1) * nb];
         for (o, offsets) in out.iter_mut().zip(w.offsets.chunks_exact(nb)) {
-            *o += offsets.iter().zip(sums).map(|(a, b)| a * b).sum::<f32>();
+            // Four running sums (nb is a multiple of 8), which the compiler keeps in one
+            // vector register.
+            let mut acc = [0f32; 4];
+            for (a, b) in offsets.chunks_exact(4).zip(sums.chunks_exact(4)) {
+                for i in 0..4 {
+                    acc[i] += a[i] * b[i];
+                }
+            }
+            *o += (acc[0] + acc[1]) + (acc[2] + acc[3]);
         }
     }
 }
@@ -426,6 +462,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lanes_are_a_permutation_evens_first() {
+        assert_eq!(&LANES[..9], &[0, 2, 4, 6, 8, 10, 12, 14, 1]);
+        assert_eq!(&LANES[15..18], &[15, 16, 18]);
+        let mut sorted = LANES;
+        sorted.sort();
+        assert!(sorted.iter().enumerate().all(|(i, &v)| i == v));
     }
 
     #[test]

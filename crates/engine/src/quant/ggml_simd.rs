@@ -2,9 +2,10 @@
 //! reference, four activation rows at a time.
 //!
 //! Per 32-weight block the weight integers are unpacked once into four i16x8 vectors
-//! (nibbles split with `and`/`shr`, Q5_0's 5th bits spread from its 32-bit word with a
-//! byte shuffle and a bit-mask compare, the format's bias subtracted in i8, then sign
-//! extended), and used for [`MR`] activation rows: per row four `i32x4.dot_i16x8_s`
+//! with shifts and masks on 16-bit lanes only (V8 has no native 8-bit shift): bytes or
+//! nibbles come out in the [`LANES`](super::ggml_kernel::LANES) order the activations are stored in, Q5_0's 5th
+//! bits are tested in its 32-bit word per lane with a bit-mask compare, the format's
+//! bias is subtracted in i16. Each unpacked block serves [`MR`] activation rows: per row four `i32x4.dot_i16x8_s`
 //! (8 multiply-adds each, exact in i32), three adds, then one f32 convert, one multiply
 //! by `weight scale · activation scale` and one add into the row's f32x4 accumulator.
 //!
@@ -34,71 +35,89 @@ unsafe fn load<T>(p: *const T) -> v128 {
     unsafe { v128_load(p as *const v128) }
 }
 
-/// Two vectors of 16 i8 (inputs 0..16 and 16..32) as four i16x8.
+/// 16 bytes of i8 as eight i16 lanes: the even bytes (sign-extended) and the odd ones.
 #[inline(always)]
-fn widen(lo: v128, hi: v128) -> [v128; 4] {
+fn split_bytes(v: v128) -> [v128; 2] {
+    [i16x8_shr(i16x8_shl(v, 8), 8), i16x8_shr(v, 8)]
+}
+
+/// 16 bytes of nibbles as four i16x8 of 0..=15: the low nibbles of the even bytes, of
+/// the odd bytes, then the high nibbles of the even bytes, of the odd bytes.
+#[inline(always)]
+fn split_nibbles(v: v128) -> [v128; 4] {
+    let low = u16x8_splat(0x0F);
     [
-        i16x8_extend_low_i8x16(lo),
-        i16x8_extend_high_i8x16(lo),
-        i16x8_extend_low_i8x16(hi),
-        i16x8_extend_high_i8x16(hi),
+        v128_and(v, low),
+        v128_and(u16x8_shr(v, 8), low),
+        v128_and(u16x8_shr(v, 4), low),
+        u16x8_shr(v, 12),
     ]
 }
 
-/// Block `b` of a weight row in format `F`, as four i16x8 vectors in input order.
+/// Block `b` of a weight row in format `F`, as four i16x8 vectors in [`LANES`] order
+/// (the order the activations are stored in).
+///
+/// [`LANES`]: super::ggml_kernel::LANES
 ///
 /// # Safety
 /// `row` must hold the whole block.
 #[inline(always)]
 unsafe fn unpack<const F: u8>(row: *const u8, b: usize) -> [v128; 4] {
-    let low = u8x16_splat(0x0F);
     // SAFETY (every load below): the block lies inside the row, by the caller.
     unsafe {
         match F {
             Q8_0 => {
                 let p = row.add(b * 34 + 2);
-                widen(load(p), load(p.add(16)))
+                let [a, c] = split_bytes(load(p));
+                let [e, g] = split_bytes(load(p.add(16)));
+                [a, c, e, g]
             }
             Q4_0 => {
-                let v = load(row.add(b * 18 + 2));
-                let eight = i8x16_splat(8);
-                widen(
-                    i8x16_sub(v128_and(v, low), eight),
-                    i8x16_sub(u8x16_shr(v, 4), eight),
-                )
+                let eight = i16x8_splat(8);
+                split_nibbles(load(row.add(b * 18 + 2))).map(|v| i16x8_sub(v, eight))
             }
-            Q4_1 => {
-                let v = load(row.add(b * 20 + 4));
-                widen(v128_and(v, low), u8x16_shr(v, 4))
-            }
+            Q4_1 => split_nibbles(load(row.add(b * 20 + 4))),
             Q5_0 => {
                 let p = row.add(b * 22);
-                let v = load(p.add(6));
-                // The four bytes of 5th bits in every lane; byte e/8 holds element e's
-                // bit at position e % 8.
-                let h = v128_load32_splat(p.add(2) as *const u32);
-                let bits = u8x16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-                let lo_h = i8x16_shuffle::<0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1>(h, h);
-                let hi_h = i8x16_shuffle::<2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3>(h, h);
-                let lo_set = i8x16_eq(v128_and(lo_h, bits), bits);
-                let hi_set = i8x16_eq(v128_and(hi_h, bits), bits);
+                let h = u32::from_le_bytes([*p.add(2), *p.add(3), *p.add(4), *p.add(5)]);
+                // Input e's 5th bit is bit e of h; lanes hold inputs 0, 2, …, 14 / 1, …, 15
+                // (and the same + 16): test bit 2i / 2i + 1 of h's low or high half.
+                let even = u16x8(1, 1 << 2, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 12, 1 << 14);
+                let odd = u16x8_shl(even, 1);
+                let (lo, hi) = (u16x8_splat(h as u16), u16x8_splat((h >> 16) as u16));
+                let sixteen = i16x8_splat(16);
                 // (nibble | bit << 4) - 16 = nibble - (bit set ? 0 : 16).
-                let sixteen = i8x16_splat(16);
-                widen(
-                    i8x16_sub(v128_and(v, low), v128_andnot(sixteen, lo_set)),
-                    i8x16_sub(u8x16_shr(v, 4), v128_andnot(sixteen, hi_set)),
-                )
+                let minus =
+                    |h: v128, bits: v128| v128_andnot(sixteen, i16x8_eq(v128_and(h, bits), bits));
+                let [a, c, e, g] = split_nibbles(load(p.add(6)));
+                [
+                    i16x8_sub(a, minus(lo, even)),
+                    i16x8_sub(c, minus(lo, odd)),
+                    i16x8_sub(e, minus(hi, even)),
+                    i16x8_sub(g, minus(hi, odd)),
+                ]
             }
             _ => {
                 // Q4K: sub-block j of super-block s is the low (even j) or high (odd j)
                 // nibbles of 32 bytes at 16 + 32 · (j / 2).
                 let (s, j) = (b / 8, b % 8);
                 let p = row.add(s * 144 + 16 + 32 * (j / 2));
-                let (a, c) = (load(p), load(p.add(16)));
+                let (v0, v1) = (load(p), load(p.add(16)));
+                let low = u16x8_splat(0x0F);
                 if j % 2 == 0 {
-                    widen(v128_and(a, low), v128_and(c, low))
+                    [
+                        v128_and(v0, low),
+                        v128_and(u16x8_shr(v0, 8), low),
+                        v128_and(v1, low),
+                        v128_and(u16x8_shr(v1, 8), low),
+                    ]
                 } else {
-                    widen(u8x16_shr(a, 4), u8x16_shr(c, 4))
+                    [
+                        v128_and(u16x8_shr(v0, 4), low),
+                        u16x8_shr(v0, 12),
+                        v128_and(u16x8_shr(v1, 4), low),
+                        u16x8_shr(v1, 12),
+                    ]
                 }
             }
         }
@@ -149,6 +168,64 @@ unsafe fn tile<const F: u8, const R: usize>(
     acc.map(hsum)
 }
 
+/// Four vectors of four partial sums → one vector of the four totals.
+#[inline(always)]
+fn reduce4([a0, a1, a2, a3]: [v128; 4]) -> v128 {
+    let t01 = i32x4_add(
+        i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
+        i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
+    );
+    let t23 = i32x4_add(
+        i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
+        i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
+    );
+    i32x4_add(
+        i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
+        i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
+    )
+}
+
+/// Four activation rows against one weight row, the four results in one f32x4: per
+/// block the rows' integer sums are reduced into one i32x4 (row i in lane i), converted
+/// once and scaled by `weight scale · (the four rows' scales)`, read from `dx4`, the
+/// tile's block scales stored block-major (`dx4[4 b + i]` = row i's scale of block b).
+///
+/// # Safety
+/// Every `x[i]` holds `32 · nb` values, `dx4` holds `4 · nb`, `sw` holds `nb`; `row`
+/// holds `nb` blocks of format `F`.
+#[inline(always)]
+unsafe fn tile4<const F: u8>(
+    row: *const u8,
+    sw: *const f32,
+    x: [*const i16; 4],
+    dx4: *const f32,
+    nb: usize,
+) -> v128 {
+    let mut acc = f32x4_splat(0.0);
+    for b in 0..nb {
+        // SAFETY: b < nb, within every slice by the caller's promise.
+        unsafe {
+            let [w0, w1, w2, w3] = unpack::<F>(row, b);
+            let sums = x.map(|xr| {
+                let p = xr.add(b * QK);
+                i32x4_add(
+                    i32x4_add(
+                        i32x4_dot_i16x8(w0, load(p)),
+                        i32x4_dot_i16x8(w1, load(p.add(8))),
+                    ),
+                    i32x4_add(
+                        i32x4_dot_i16x8(w2, load(p.add(16))),
+                        i32x4_dot_i16x8(w3, load(p.add(24))),
+                    ),
+                )
+            });
+            let scale = f32x4_mul(f32x4_splat(*sw.add(b)), load(dx4.add(4 * b)));
+            acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(reduce4(sums)), scale));
+        }
+    }
+    acc
+}
+
 /// `x · wᵀ` without the weight offsets (the caller adds them).
 pub fn matmul(x: &Activations, w: &Weights) -> Vec<f32> {
     match w.format {
@@ -178,24 +255,80 @@ fn run<const F: u8>(x: &Activations, w: &Weights) -> Vec<f32> {
         let tile_rows = if m - r >= MR { MR } else { 1 };
         let xs: [*const i16; MR] =
             std::array::from_fn(|i| x.q[(r + i.min(tile_rows - 1)) * k..].as_ptr());
-        let ds: [*const f32; MR] =
-            std::array::from_fn(|i| x.scales[(r + i.min(tile_rows - 1)) * nb..].as_ptr());
+        // The tile's block scales, block-major, for tile4.
+        let dx4: Vec<f32> = (0..nb * MR)
+            .map(|i| x.scales[(r + (i % MR).min(tile_rows - 1)) * nb + i / MR])
+            .collect();
+        let mut lanes = [0f32; MR];
         for col in 0..n {
             let row = w.row(col).as_ptr();
             let sw = w.scales[col * nb..].as_ptr();
             if tile_rows == MR {
-                // SAFETY: the asserts above; rows r..r + MR exist.
-                let out = unsafe { tile::<F, MR>(row, sw, xs, ds, nb) };
-                for (i, v) in out.into_iter().enumerate() {
+                // SAFETY: the asserts above; rows r..r + MR exist; dx4 holds 4 · nb.
+                let out = unsafe { tile4::<F>(row, sw, xs, dx4.as_ptr(), nb) };
+                // SAFETY: lanes holds exactly one v128.
+                unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, out) };
+                for (i, &v) in lanes.iter().enumerate() {
                     y[(r + i) * n + col] = v;
                 }
             } else {
+                let dx = x.scales[r * nb..].as_ptr();
                 // SAFETY: as above, for row r.
-                let [v] = unsafe { tile::<F, 1>(row, sw, [xs[0]], [ds[0]], nb) };
+                let [v] = unsafe { tile::<F, 1>(row, sw, [xs[0]], [dx], nb) };
                 y[r * n + col] = v;
             }
         }
         r += tile_rows;
     }
     y
+}
+
+/// The largest `|x|` (`x.len()` a multiple of 4).
+pub fn abs_max(x: &[f32]) -> f32 {
+    let mut m = f32x4_splat(0.0);
+    for c in x.chunks_exact(4) {
+        // SAFETY: c holds 4 floats.
+        m = f32x4_pmax(m, f32x4_abs(unsafe { load(c.as_ptr()) }));
+    }
+    f32x4_extract_lane::<0>(m)
+        .max(f32x4_extract_lane::<1>(m))
+        .max(f32x4_extract_lane::<2>(m).max(f32x4_extract_lane::<3>(m)))
+}
+
+/// [`super::ggml_kernel`]'s block quantization, four values at a time: round half away
+/// from zero as `trunc`, plus `±1` where the dropped fraction is ≥ 0.5 (exact: `v - trunc(v)`
+/// has no rounding error), then the [`LANES`](super::ggml_kernel::LANES) order with two
+/// lane shuffles per 16 values.
+pub fn quantize_block(x: &[f32], inv: f32, out: &mut [i16]) -> i32 {
+    assert!(x.len() >= QK && out.len() >= QK, "a whole block");
+    let (scale, half) = (f32x4_splat(inv), f32x4_splat(0.5));
+    let (sign, one) = (f32x4_splat(-0.0), f32x4_splat(1.0));
+    let quad = |i: usize| {
+        // SAFETY: i + 4 <= 32 <= x.len().
+        let v = f32x4_mul(unsafe { load(x.as_ptr().add(i)) }, scale);
+        let t = f32x4_trunc(v);
+        let up = f32x4_ge(f32x4_abs(f32x4_sub(v, t)), half);
+        let step = v128_and(up, v128_or(v128_and(v, sign), one));
+        i32x4_trunc_sat_f32x4(f32x4_add(t, step))
+    };
+    let (lo, hi) = (i16x8_splat(-128), i16x8_splat(127));
+    let eighth = |i: usize| i16x8_min(i16x8_max(i16x8_narrow_i32x4(quad(i), quad(i + 4)), lo), hi);
+    let (n0, n1, n2, n3) = (eighth(0), eighth(8), eighth(16), eighth(24));
+    let lanes = [
+        i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n0, n1),
+        i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n0, n1),
+        i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(n2, n3),
+        i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(n2, n3),
+    ];
+    for (i, v) in lanes.iter().enumerate() {
+        // SAFETY: 8 · i + 8 <= 32 <= out.len().
+        unsafe { v128_store(out.as_mut_ptr().add(8 * i) as *mut v128, *v) };
+    }
+    // |Σ of four lanes| <= 512: the i16 adds cannot overflow.
+    let s = i16x8_add(i16x8_add(lanes[0], lanes[1]), i16x8_add(lanes[2], lanes[3]));
+    let s = i32x4_extadd_pairwise_i16x8(s);
+    i32x4_extract_lane::<0>(s)
+        + i32x4_extract_lane::<1>(s)
+        + i32x4_extract_lane::<2>(s)
+        + i32x4_extract_lane::<3>(s)
 }
