@@ -1,25 +1,26 @@
 //! The simd128 path of [`super::ggml_kernel`]: the same arithmetic as its scalar
-//! reference, four activation rows at a time.
+//! reference, eight activation rows per unpacked weight block.
 //!
 //! Per 32-weight block the weight integers are unpacked once into four i16x8 vectors
 //! with shifts and masks on 16-bit lanes only (V8 has no native 8-bit shift): bytes or
-//! nibbles come out in the [`LANES`](super::ggml_kernel::LANES) order the activations are stored in, Q5_0's 5th
-//! bits are tested in its 32-bit word per lane with a bit-mask compare, the format's
-//! bias is subtracted in i16. Each unpacked block serves [`MR`] activation rows: per row four `i32x4.dot_i16x8_s`
-//! (8 multiply-adds each, exact in i32), three adds, then one f32 convert, one multiply
-//! by `weight scale · activation scale` and one add into the row's f32x4 accumulator.
+//! nibbles come out in the [`LANES`](super::ggml_kernel::LANES) order the activations
+//! are stored in, Q5_0's 5th bits are tested in its 32-bit word per lane with a bit-mask
+//! compare, the format's bias is subtracted in i16. Each unpacked block then serves
+//! eight activation rows (two groups of four): per row four `i32x4.dot_i16x8_s` (8
+//! multiply-adds each, exact in i32) and three adds; per group of four rows one
+//! transposing reduction puts the four block sums in one i32x4, converted once,
+//! multiplied once by `weight scale · the rows' scales` and added to the group's f32x4.
+//! Live vectors: 4 weights, 4 sums, 2 accumulators and temporaries, within the 16
+//! registers V8 allocates (one f32 accumulator per row, unreduced, spilled).
 //!
 //! Loop order: row tiles outside, weight rows inside, so a tile of activations
-//! (`MR × k` i16, 4 KB for k = 512) stays in L1 while the weights stream past it once per
-//! tile; a weight row of the student (k ≤ 512) is 144–544 bytes.
+//! (8 × k i16, 8 KB for k = 512) stays in L1 while the weights stream past it once per
+//! tile; a weight row of the student (k ≤ 512) is 144–544 bytes. Left-over rows go in a
+//! tile of four, then one at a time.
 
 use core::arch::wasm32::*;
 
 use super::ggml_kernel::{Activations, Format, Weights, QK};
-
-/// Activation rows per unpacked weight block: 4 accumulators, 4 weight vectors and the
-/// temporaries stay within the 16 registers V8 allocates.
-const MR: usize = 4;
 
 const Q8_0: u8 = 0;
 const Q4_0: u8 = 1;
@@ -185,45 +186,80 @@ fn reduce4([a0, a1, a2, a3]: [v128; 4]) -> v128 {
     )
 }
 
-/// Four activation rows against one weight row, the four results in one f32x4: per
-/// block the rows' integer sums are reduced into one i32x4 (row i in lane i), converted
-/// once and scaled by `weight scale · (the four rows' scales)`, read from `dx4`, the
-/// tile's block scales stored block-major (`dx4[4 b + i]` = row i's scale of block b).
+/// `4 · G` activation rows against one weight row, the results in `G` f32x4 (row
+/// `4g + i` in lane i of vector g): per block each group's integer sums are reduced into
+/// one i32x4, converted once and scaled by `weight scale · (the four rows' scales)`, read
+/// from `dx`, the tile's block scales stored block-major (`dx[4G · b + r]` = row r's).
 ///
 /// # Safety
-/// Every `x[i]` holds `32 · nb` values, `dx4` holds `4 · nb`, `sw` holds `nb`; `row`
+/// Every `x[g][i]` holds `32 · nb` values, `dx` holds `4G · nb`, `sw` holds `nb`; `row`
 /// holds `nb` blocks of format `F`.
 #[inline(always)]
-unsafe fn tile4<const F: u8>(
+unsafe fn tile4<const F: u8, const G: usize>(
     row: *const u8,
     sw: *const f32,
-    x: [*const i16; 4],
-    dx4: *const f32,
+    x: [[*const i16; 4]; G],
+    dx: *const f32,
     nb: usize,
-) -> v128 {
-    let mut acc = f32x4_splat(0.0);
+) -> [v128; G] {
+    let mut acc = [f32x4_splat(0.0); G];
     for b in 0..nb {
         // SAFETY: b < nb, within every slice by the caller's promise.
         unsafe {
             let [w0, w1, w2, w3] = unpack::<F>(row, b);
-            let sums = x.map(|xr| {
-                let p = xr.add(b * QK);
-                i32x4_add(
+            let s = f32x4_splat(*sw.add(b));
+            for (g, (a, xg)) in acc.iter_mut().zip(&x).enumerate() {
+                let sums = xg.map(|xr| {
+                    let p = xr.add(b * QK);
                     i32x4_add(
-                        i32x4_dot_i16x8(w0, load(p)),
-                        i32x4_dot_i16x8(w1, load(p.add(8))),
-                    ),
-                    i32x4_add(
-                        i32x4_dot_i16x8(w2, load(p.add(16))),
-                        i32x4_dot_i16x8(w3, load(p.add(24))),
-                    ),
-                )
-            });
-            let scale = f32x4_mul(f32x4_splat(*sw.add(b)), load(dx4.add(4 * b)));
-            acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(reduce4(sums)), scale));
+                        i32x4_add(
+                            i32x4_dot_i16x8(w0, load(p)),
+                            i32x4_dot_i16x8(w1, load(p.add(8))),
+                        ),
+                        i32x4_add(
+                            i32x4_dot_i16x8(w2, load(p.add(16))),
+                            i32x4_dot_i16x8(w3, load(p.add(24))),
+                        ),
+                    )
+                });
+                let scale = f32x4_mul(s, load(dx.add(4 * G * b + 4 * g)));
+                *a = f32x4_add(*a, f32x4_mul(f32x4_convert_i32x4(reduce4(sums)), scale));
+            }
         }
     }
     acc
+}
+
+/// Rows `r .. r + 4G` of `y` (`m × n`) with [`tile4`]; returns `4G`.
+fn rows_of<const F: u8, const G: usize>(
+    x: &Activations,
+    w: &Weights,
+    r: usize,
+    y: &mut [f32],
+) -> usize {
+    let (n, k, nb) = (w.n, w.k, w.k / QK);
+    let rows = 4 * G;
+    assert!(x.q.len() >= (r + rows) * k && x.scales.len() >= (r + rows) * nb);
+    let xs: [[*const i16; 4]; G] =
+        std::array::from_fn(|g| std::array::from_fn(|i| x.q[(r + 4 * g + i) * k..].as_ptr()));
+    // The tile's block scales, block-major.
+    let dx: Vec<f32> = (0..nb * rows)
+        .map(|i| x.scales[(r + i % rows) * nb + i / rows])
+        .collect();
+    let mut lanes = [0f32; 4];
+    for col in 0..n {
+        let sw = w.scales[col * nb..].as_ptr();
+        // SAFETY: the asserts here and in `run`; dx holds 4G · nb.
+        let out = unsafe { tile4::<F, G>(w.row(col).as_ptr(), sw, xs, dx.as_ptr(), nb) };
+        for (g, v) in out.into_iter().enumerate() {
+            // SAFETY: lanes holds exactly one v128.
+            unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, v) };
+            for (i, &l) in lanes.iter().enumerate() {
+                y[(r + 4 * g + i) * n + col] = l;
+            }
+        }
+    }
+    rows
 }
 
 /// `x · wᵀ` without the weight offsets (the caller adds them).
@@ -252,33 +288,21 @@ fn run<const F: u8>(x: &Activations, w: &Weights) -> Vec<f32> {
     let mut y = vec![0f32; m * n];
     let mut r = 0;
     while r < m {
-        let tile_rows = if m - r >= MR { MR } else { 1 };
-        let xs: [*const i16; MR] =
-            std::array::from_fn(|i| x.q[(r + i.min(tile_rows - 1)) * k..].as_ptr());
-        // The tile's block scales, block-major, for tile4.
-        let dx4: Vec<f32> = (0..nb * MR)
-            .map(|i| x.scales[(r + (i % MR).min(tile_rows - 1)) * nb + i / MR])
-            .collect();
-        let mut lanes = [0f32; MR];
-        for col in 0..n {
-            let row = w.row(col).as_ptr();
-            let sw = w.scales[col * nb..].as_ptr();
-            if tile_rows == MR {
-                // SAFETY: the asserts above; rows r..r + MR exist; dx4 holds 4 · nb.
-                let out = unsafe { tile4::<F>(row, sw, xs, dx4.as_ptr(), nb) };
-                // SAFETY: lanes holds exactly one v128.
-                unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, out) };
-                for (i, &v) in lanes.iter().enumerate() {
-                    y[(r + i) * n + col] = v;
-                }
-            } else {
+        r += match m - r {
+            left if left >= 8 => rows_of::<F, 2>(x, w, r, &mut y),
+            left if left >= 4 => rows_of::<F, 1>(x, w, r, &mut y),
+            _ => {
+                let xr = x.q[r * k..].as_ptr();
                 let dx = x.scales[r * nb..].as_ptr();
-                // SAFETY: as above, for row r.
-                let [v] = unsafe { tile::<F, 1>(row, sw, [xs[0]], [dx], nb) };
-                y[r * n + col] = v;
+                for col in 0..n {
+                    let sw = w.scales[col * nb..].as_ptr();
+                    // SAFETY: the asserts above, for row r.
+                    let [v] = unsafe { tile::<F, 1>(w.row(col).as_ptr(), sw, [xr], [dx], nb) };
+                    y[r * n + col] = v;
+                }
+                1
             }
-        }
-        r += tile_rows;
+        };
     }
     y
 }
