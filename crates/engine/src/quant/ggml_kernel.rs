@@ -386,6 +386,22 @@ pub fn matmul_scalar(x: &Activations, w: &Weights) -> Vec<f32> {
     y
 }
 
+/// `Σ a[i] · b[i]` over two slices of one length, a multiple of 4, in four running sums.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return super::ggml_simd::dot(a, b);
+    #[allow(unreachable_code)]
+    {
+        let mut acc = [0f32; 4];
+        for (a, b) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+            for i in 0..4 {
+                acc[i] += a[i] * b[i];
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    }
+}
+
 /// `y[r][c] += Σ_b offset[c][b] · scale_x[r][b] · Σ q_x[r][b]` for Q4_1 and Q4_K.
 fn add_offsets(x: &Activations, w: &Weights, y: &mut [f32]) {
     if !w.format.has_offsets() {
@@ -395,15 +411,7 @@ fn add_offsets(x: &Activations, w: &Weights, y: &mut [f32]) {
     for (r, out) in y.chunks_exact_mut(n).enumerate() {
         let sums = &x.sums[r * nb..(r + 1) * nb];
         for (o, offsets) in out.iter_mut().zip(w.offsets.chunks_exact(nb)) {
-            // Four running sums (nb is a multiple of 8), which the compiler keeps in one
-            // vector register.
-            let mut acc = [0f32; 4];
-            for (a, b) in offsets.chunks_exact(4).zip(sums.chunks_exact(4)) {
-                for i in 0..4 {
-                    acc[i] += a[i] * b[i];
-                }
-            }
-            *o += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            *o += dot(offsets, sums);
         }
     }
 }

@@ -356,3 +356,17 @@ pub fn quantize_block(x: &[f32], inv: f32, out: &mut [i16]) -> i32 {
         + i32x4_extract_lane::<2>(s)
         + i32x4_extract_lane::<3>(s)
 }
+
+/// `Σ a[i] · b[i]` in four lanes (lengths equal, a multiple of 4).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = f32x4_splat(0.0);
+    for (a, b) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+        // SAFETY: each chunk holds 4 floats.
+        acc = f32x4_add(
+            acc,
+            f32x4_mul(unsafe { load(a.as_ptr()) }, unsafe { load(b.as_ptr()) }),
+        );
+    }
+    (f32x4_extract_lane::<0>(acc) + f32x4_extract_lane::<1>(acc))
+        + (f32x4_extract_lane::<2>(acc) + f32x4_extract_lane::<3>(acc))
+}
