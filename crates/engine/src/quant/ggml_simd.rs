@@ -130,43 +130,41 @@ fn hsum(v: v128) -> f32 {
         + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
 }
 
-/// `R` activation rows (i16 values `x[i]`, block scales `dx[i]`) against one weight row.
+/// One activation row (i16 values `x`, block scales `dx`) against one weight row, for
+/// the rows left over after the tiles.
 ///
 /// # Safety
-/// Every `x[i]` holds `32 · nb` values; `dx[i]` and `sw` hold `nb`; `row` holds `nb`
-/// blocks of format `F`.
+/// `x` holds `32 · nb` values; `dx` and `sw` hold `nb`; `row` holds `nb` blocks of
+/// format `F`.
 #[inline(always)]
-unsafe fn tile<const F: u8, const R: usize>(
+unsafe fn single<const F: u8>(
     row: *const u8,
     sw: *const f32,
-    x: [*const i16; R],
-    dx: [*const f32; R],
+    x: *const i16,
+    dx: *const f32,
     nb: usize,
-) -> [f32; R] {
-    let mut acc = [f32x4_splat(0.0); R];
+) -> f32 {
+    let mut acc = f32x4_splat(0.0);
     for b in 0..nb {
         // SAFETY: b < nb, within every slice by the caller's promise.
         unsafe {
             let [w0, w1, w2, w3] = unpack::<F>(row, b);
-            let s = *sw.add(b);
-            for (a, (xr, dr)) in acc.iter_mut().zip(x.iter().zip(&dx)) {
-                let p = xr.add(b * QK);
-                let d = i32x4_add(
-                    i32x4_add(
-                        i32x4_dot_i16x8(w0, load(p)),
-                        i32x4_dot_i16x8(w1, load(p.add(8))),
-                    ),
-                    i32x4_add(
-                        i32x4_dot_i16x8(w2, load(p.add(16))),
-                        i32x4_dot_i16x8(w3, load(p.add(24))),
-                    ),
-                );
-                let scale = f32x4_splat(s * *dr.add(b));
-                *a = f32x4_add(*a, f32x4_mul(f32x4_convert_i32x4(d), scale));
-            }
+            let p = x.add(b * QK);
+            let d = i32x4_add(
+                i32x4_add(
+                    i32x4_dot_i16x8(w0, load(p)),
+                    i32x4_dot_i16x8(w1, load(p.add(8))),
+                ),
+                i32x4_add(
+                    i32x4_dot_i16x8(w2, load(p.add(16))),
+                    i32x4_dot_i16x8(w3, load(p.add(24))),
+                ),
+            );
+            let scale = f32x4_splat(*sw.add(b) * *dx.add(b));
+            acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(d), scale));
         }
     }
-    acc.map(hsum)
+    hsum(acc)
 }
 
 /// Four vectors of four partial sums → one vector of the four totals.
@@ -297,8 +295,7 @@ fn run<const F: u8>(x: &Activations, w: &Weights) -> Vec<f32> {
                 for col in 0..n {
                     let sw = w.scales[col * nb..].as_ptr();
                     // SAFETY: the asserts above, for row r.
-                    let [v] = unsafe { tile::<F, 1>(w.row(col).as_ptr(), sw, [xr], [dx], nb) };
-                    y[r * n + col] = v;
+                    y[r * n + col] = unsafe { single::<F>(w.row(col).as_ptr(), sw, xr, dx, nb) };
                 }
                 1
             }
