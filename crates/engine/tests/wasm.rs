@@ -18,6 +18,9 @@ const LAYERS_JSON: &str = include_str!("../../../tests/fixtures/tiny/layers.json
 #[path = "common/layers.rs"]
 mod layers;
 
+#[path = "common/ggml.rs"]
+mod ggml;
+
 fn model() -> Classifier {
     Classifier::load(&ModelFiles {
         config: CONFIG.to_vec(),
@@ -100,5 +103,13 @@ fn wasm_vector_gelu_and_exp_equal_the_scalar_bits() {
             engine::ops::exp(v - 3.0).to_bits(),
             "exp({v} - 3)"
         );
+    }
+}
+
+/// The simd128 GGML kernel against candle's `QMatMul` (same tolerance as natively).
+#[wasm_bindgen_test]
+fn wasm_ggml_kernel_matches_candles_quantized_matmul() {
+    for (dtype, err) in ggml::assert_kernel_matches_candle() {
+        wasm_bindgen_test::console_log!("{dtype:?}: max |ours - candle| / max |y| = {err:e}");
     }
 }

@@ -7,6 +7,8 @@
 //! that model's files over HTTP and builds this test with SQUEEZE_BENCH_URL (read at
 //! compile time; files are fetched at run time) and SQUEEZE_BENCH_NAME. The test asserts
 //! that every scheme gives finite logits; its product is the printed `bench-row` lines.
+//! It also prints the first three forwards of each scheme right after its model is built
+//! (what a learner's first click waits for), next to the 8-token median.
 //! A second test prints where the time goes: each Linear alone, f32 against int8-dynamic
 //! (engine::bench::layers), next to the whole forwards.
 #![cfg(target_arch = "wasm32")]
@@ -23,10 +25,28 @@ const CONFIG: &[u8] = include_bytes!("../../../www/models/default/config.json");
 const TOKENIZER: &[u8] = include_bytes!("../../../www/models/default/tokenizer.json");
 const WEIGHTS: &[u8] = include_bytes!("../../../www/models/default/model.safetensors");
 
-/// Interleaved rounds per input length.
-const ROUNDS: usize = 15;
+/// Interleaved rounds per input length: 15, or SQUEEZE_BENCH_ROUNDS (read at compile
+/// time) for steadier medians on a busy machine.
+const ROUNDS: usize = match option_env!("SQUEEZE_BENCH_ROUNDS") {
+    Some(n) => parse(n),
+    None => 15,
+};
+
+/// A decimal number, at compile time.
+const fn parse(s: &str) -> usize {
+    let (b, mut i, mut n) = (s.as_bytes(), 0, 0);
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "SQUEEZE_BENCH_ROUNDS: digits only");
+        n = 10 * n + (b[i] - b'0') as usize;
+        i += 1;
+    }
+    assert!(n > 0, "SQUEEZE_BENCH_ROUNDS: at least 1");
+    n
+}
 /// Shortest sample: 20 ticks of the page's 0.1 ms clock.
 const MIN_SAMPLE_MS: f64 = 2.0;
+/// Forwards timed one by one right after a model is built: the learner's first clicks.
+const FIRST_FORWARDS: usize = 3;
 /// Forwards before the per-Linear table's first sample.
 const WARM_UP_MS: f64 = 500.0;
 
@@ -112,8 +132,22 @@ async fn browser_forward_latency_per_scheme() {
     let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
     let f32_model = Classifier::load(&model_files().await).expect("model loads");
     let mut models: Vec<(Scheme, Classifier)> = Vec::new();
+    // The first click: the first three forwards of each model right after it is built,
+    // on the 8-token sentence (models built and timed in table order, so code shared with
+    // an earlier scheme is already compiled).
+    let first_enc = bench::input_of(&f32_model, 8).unwrap();
+    let mut firsts = Vec::new();
     for s in schemes() {
-        models.push((s, f32_model.quantize(s).unwrap()));
+        let model = f32_model.quantize(s).unwrap();
+        let times: Vec<f64> = (0..FIRST_FORWARDS)
+            .map(|_| {
+                let start = now_ms();
+                model.logits(&first_enc).unwrap();
+                now_ms() - start
+            })
+            .collect();
+        firsts.push(times);
+        models.push((s, model));
         breathe().await;
     }
     let mut rows = Vec::new();
@@ -138,6 +172,21 @@ async fn browser_forward_latency_per_scheme() {
     }
     console_log!("browser forward latency, {name} (median of {ROUNDS} interleaved rounds)");
     console_log!("{}", bench::markdown(&rows));
+    let mut table = String::from(
+        "| scheme | 1st forward ms | 2nd | 3rd | median (8 tokens) |\n|---|---:|---:|---:|---:|\n",
+    );
+    for ((scheme, _), times) in models.iter().zip(&firsts) {
+        let median = rows
+            .iter()
+            .find(|r| r.tokens == 8 && r.scheme == scheme.name())
+            .map_or(f64::NAN, |r| r.median_ms);
+        table.push_str(&format!(
+            "| {scheme} | {:.2} | {:.2} | {:.2} | {median:.3} |\n",
+            times[0], times[1], times[2]
+        ));
+    }
+    console_log!("first forwards after load, {name}, 8 tokens (the page's clock: 0.1 ms steps)");
+    console_log!("{table}");
     for r in &rows {
         console_log!("{}", r.line());
     }
@@ -182,5 +231,41 @@ async fn browser_linear_latency_f32_vs_int8() {
             layers::markdown(&times, "int8-dynamic", Some([forward[0], forward[1]]))
         );
         breathe().await;
+    }
+}
+
+/// Every Linear alone, f32 against each GGML scheme (the engine's kernel): the sum over
+/// a forward's Linears, 8 and 64 tokens. Isolates the kernels from the rest of a forward.
+#[wasm_bindgen_test]
+async fn browser_linear_latency_f32_vs_ggml() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let f32_model = Classifier::load(&model_files().await).expect("model loads");
+    let ggml = [
+        Scheme::Q8_0,
+        Scheme::Q5_0,
+        Scheme::Q4_1,
+        Scheme::Q4_0,
+        Scheme::Q4K,
+    ];
+    let warm = bench::input_of(&f32_model, 64).unwrap();
+    for n in [8, 64] {
+        for s in ggml {
+            let q = f32_model.quantize(s).unwrap();
+            let start = now_ms();
+            while now_ms() - start < WARM_UP_MS / 5.0 {
+                f32_model.logits(&warm).unwrap();
+                q.logits(&warm).unwrap();
+            }
+            breathe().await;
+            let times =
+                layers::linear_medians(&f32_model, &q, n, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+            let f: f64 = times.iter().map(|t| t.f32_ms).sum();
+            let g: f64 = times.iter().map(|t| t.quantized_ms).sum();
+            console_log!(
+                "ggml-linears\t{name}\t{n}\t{s}\tf32 {f:.3} ms\t{s} {g:.3} ms\t{:.2}x",
+                f / g
+            );
+            breathe().await;
+        }
     }
 }

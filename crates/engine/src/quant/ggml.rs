@@ -1,5 +1,7 @@
-//! llama.cpp's GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q4_K …) through candle's
-//! `QTensor` and `QMatMul`.
+//! llama.cpp's GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q4_K …), stored and quantized
+//! by candle's `QTensor`, multiplied by the engine's own kernel ([`super::ggml_kernel`]:
+//! activations quantized to 8 bits per block, integer dot products per block) or, where
+//! that is not the faster one, by candle's `QMatMul`.
 //!
 //! Each block of 32 (256 for k-quants) consecutive weights along the input dimension
 //! shares a scale (and for some formats a minimum), so a layer fits only when its input
@@ -10,6 +12,7 @@ use std::borrow::Cow;
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
+use super::ggml_kernel::{self, Activations, Format, Weights};
 use crate::error::CandleContext;
 use crate::Result;
 
@@ -38,6 +41,8 @@ pub fn fits(dtype: GgmlDType, in_features: usize) -> std::result::Result<(), Str
 pub struct GgmlLinear {
     weight: std::sync::Arc<QTensor>,
     matmul: QMatMul,
+    /// The same blocks for the engine's kernel, when it reads the format.
+    kernel: Option<std::sync::Arc<Weights>>,
     bias: Option<Tensor>,
     dtype: GgmlDType,
 }
@@ -46,8 +51,17 @@ impl GgmlLinear {
     /// Quantizes an f32 weight `[out, in]`; the bias stays f32. Check [`fits`] first.
     pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>, dtype: GgmlDType) -> Result<Self> {
         let q = std::sync::Arc::new(QTensor::quantize(weight, dtype).during("ggml: quantize")?);
+        let kernel = match Format::of(dtype) {
+            Some(format) => {
+                let (n, k) = weight.dims2().during("ggml: weight shape")?;
+                let bytes = q.data().during("ggml: blocks")?.into_owned();
+                Some(std::sync::Arc::new(Weights::new(format, bytes, n, k)))
+            }
+            None => None,
+        };
         Ok(Self {
             matmul: QMatMul::from_arc(q.clone()).during("ggml: matmul")?,
+            kernel,
             weight: q,
             bias: bias.cloned(),
             dtype,
@@ -118,6 +132,34 @@ impl GgmlLinear {
             .during("ggml: dequantize")
     }
 
+    /// `x · wᵀ` by candle's `QMatMul` (no bias).
+    pub fn forward_candle(&self, x: &Tensor) -> Result<Tensor> {
+        self.matmul.forward(x).during("ggml: matmul")
+    }
+
+    /// `x · wᵀ` by the engine's kernel (no bias); `None` for a format it does not read.
+    pub fn forward_kernel(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        self.kernel
+            .as_deref()
+            .map(|w| self.forward_own(w, x))
+            .transpose()
+    }
+
+    fn forward_own(&self, w: &Weights, x: &Tensor) -> Result<Tensor> {
+        let (n, k) = self.dims();
+        let mut dims = x.dims().to_vec();
+        let values = x
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .during("ggml: input")?;
+        let xq = Activations::quantize(&values, k, w.format());
+        let y = ggml_kernel::matmul(&xq, w);
+        if let Some(last) = dims.last_mut() {
+            *last = n;
+        }
+        Tensor::from_vec(y, dims, x.device()).during("ggml: output")
+    }
+
     /// Bytes as stored: the blocks (quantized values with their scales) and the f32 bias.
     pub fn stored_bytes(&self) -> u64 {
         let n = self.weight.shape().elem_count();
@@ -125,12 +167,30 @@ impl GgmlLinear {
         (blocks + 4 * self.bias.as_ref().map_or(0, Tensor::elem_count)) as u64
     }
 
-    /// Forward on `[..., in]`.
+    /// Forward on `[..., in]`: the engine's kernel where [`uses_own_kernel`] says so,
+    /// else candle's.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.matmul.forward(x).during("ggml: matmul")?;
+        let y = match self
+            .kernel
+            .as_deref()
+            .filter(|_| uses_own_kernel(self.dtype))
+        {
+            Some(w) => self.forward_own(w, x)?,
+            None => self.forward_candle(x)?,
+        };
         match &self.bias {
             Some(b) => y.broadcast_add(b).during("ggml: bias"),
             None => Ok(y),
         }
     }
+}
+
+/// Whether a forward in `dtype` runs on the engine's kernel. Always in wasm (candle's
+/// simd128 and scalar GGML kernels are slower than f32 there); natively only where
+/// candle has no AVX2 kernel of its own (see docs/BENCHMARKS.md).
+pub fn uses_own_kernel(dtype: GgmlDType) -> bool {
+    if cfg!(target_arch = "wasm32") {
+        return true;
+    }
+    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0)
 }

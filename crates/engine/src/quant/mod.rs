@@ -6,6 +6,9 @@
 pub mod embedding;
 pub mod f16;
 pub mod ggml;
+pub mod ggml_kernel;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod ggml_simd;
 pub mod int8;
 mod int8_kernel;
 #[cfg(target_arch = "x86_64")]
