@@ -51,9 +51,9 @@ impl GgmlLinear {
     /// Quantizes an f32 weight `[out, in]`; the bias stays f32. Check [`fits`] first.
     pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>, dtype: GgmlDType) -> Result<Self> {
         let q = std::sync::Arc::new(QTensor::quantize(weight, dtype).during("ggml: quantize")?);
+        let (n, k) = weight.dims2().during("ggml: weight shape")?;
         let kernel = match Format::of(dtype) {
             Some(format) => {
-                let (n, k) = weight.dims2().during("ggml: weight shape")?;
                 let bytes = q.data().during("ggml: blocks")?.into_owned();
                 Some(std::sync::Arc::new(Weights::new(format, bytes, n, k)))
             }
@@ -97,8 +97,17 @@ impl GgmlLinear {
         let q = std::sync::Arc::new(
             QTensor::new(storage, (out_features, in_features)).during("ggml: blocks")?,
         );
+        let kernel = Format::of(dtype).map(|format| {
+            std::sync::Arc::new(Weights::new(
+                format,
+                blocks.to_vec(),
+                out_features,
+                in_features,
+            ))
+        });
         Ok(Self {
             matmul: QMatMul::from_arc(q.clone()).during("ggml: matmul")?,
+            kernel,
             weight: q,
             bias,
             dtype,
