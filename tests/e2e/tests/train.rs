@@ -236,3 +236,84 @@ fn screenshot_a_minute(b: &Session) -> Result<()> {
     eprintln!("train: wrote {}", path.display());
     Ok(())
 }
+
+/// The held-out curve as `(step, loss)` from the chart.
+fn held_out(browser: &Session) -> Result<Vec<(usize, f64)>> {
+    attr(browser, "loss-chart", "data-held-out")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|p| {
+            let (s, l) = p.split_once(':').context("step:loss")?;
+            Ok((s.parse()?, l.parse()?))
+        })
+        .collect()
+}
+
+/// A one-minute run at the default settings generalises: the held-out loss at 60 s is
+/// below the one at 10 s (issue 16: with 512 sentences alone it stalled); the best step
+/// is circled and Evaluate can use its weights.
+#[test]
+fn a_minute_at_the_defaults_lowers_the_held_out_loss_and_keeps_the_best_step() -> Result<()> {
+    let Some(site) = Site::start("a_minute_at_the_defaults_lowers_the_held_out_loss")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    b.goto(&site.url("/train"))?;
+    b.wait_for_element(&testid("train-start"), UI_TIMEOUT)?
+        .click()?;
+    wait_steps(b, 1, TRAIN_TIMEOUT)?;
+    let started = Instant::now();
+    let at = |secs: u64| -> Result<(usize, f64)> {
+        while started.elapsed() < Duration::from_secs(secs) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        held_out(b)?
+            .last()
+            .copied()
+            .context("no held-out point yet")
+    };
+    let ten = at(10)?;
+    let sixty = at(60)?;
+    let steps: usize = attr(b, "train", "data-step")?.parse()?;
+    eprintln!(
+        "train: held-out {:.4} at step {} (10 s), {:.4} at step {} (60 s); {steps} steps in all",
+        ten.1, ten.0, sixty.1, sixty.0
+    );
+    ensure!(
+        sixty.1 < ten.1,
+        "the held-out loss did not fall between 10 s ({ten:?}) and 60 s ({sixty:?})"
+    );
+    b.find(&testid("train-pause"))?.click()?;
+    b.wait_for("the run to pause", UI_TIMEOUT, |s| {
+        Ok(
+            (s.find(&testid("train"))?.attr("data-state")?.as_deref() == Some("paused"))
+                .then_some(()),
+        )
+    })?;
+    // The circled best step is the lowest point of the curve.
+    let curve = held_out(b)?;
+    let lowest = curve
+        .iter()
+        .copied()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .context("a curve")?;
+    let best = b.find(&testid("train-best"))?;
+    ensure!(
+        best.attr("data-step")?.as_deref() == Some(lowest.0.to_string().as_str()),
+        "best marked at {:?}, lowest {lowest:?}",
+        best.attr("data-step")?
+    );
+    // Evaluate the best step's student.
+    b.wait_for_element(&testid("train-weights-best"), UI_TIMEOUT)?
+        .click()?;
+    b.find(&testid("train-evaluate-run"))?.click()?;
+    b.wait_for_element(&testid("train-eval"), TRAIN_TIMEOUT)?;
+    let agreement: f64 = attr(b, "train-eval", "data-agreement")?.parse()?;
+    eprintln!(
+        "train: best step {} agrees with the teacher on {:.1}%",
+        lowest.0,
+        100.0 * agreement
+    );
+    ensure!(agreement > 0.6, "the best student agrees on {agreement}");
+    Ok(())
+}
