@@ -421,6 +421,50 @@ fn measuring_speed_figures_are_the_ones_in_benchmarks() {
         assert!(bench_flat.contains(phrase), "BENCHMARKS.md: `{phrase}`");
     }
     assert!(t.contains("taken on one 2-core machine"));
+    // The GGML kernel's browser ratios: the lowest and highest of BENCHMARKS.md's runs.
+    let kernel = bench
+        .split_once("| tokens | scheme | before: f32 → scheme, four runs | after, four runs |")
+        .expect("BENCHMARKS.md: the GGML kernel's before/after table")
+        .1;
+    let after: Vec<f64> = kernel
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (cells[0].to_string(), cells[3].trim_matches('*').to_string())
+        })
+        .flat_map(|(tokens, runs)| {
+            runs.trim_end_matches('x')
+                .split('/')
+                .map(|r| (tokens.clone(), r.trim().parse::<f64>().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .map(|(tokens, r)| if tokens == "8" { r } else { -r })
+        .collect();
+    let range = |sign: f64| {
+        let v: Vec<f64> = after
+            .iter()
+            .filter(|r| r.signum() == sign)
+            .map(|r| r.abs())
+            .collect();
+        let lo = v.iter().copied().fold(f64::MAX, f64::min);
+        let hi = v.iter().copied().fold(f64::MIN, f64::max);
+        (lo, hi)
+    };
+    // "… 1.82x to 3.94x at 8 tokens and 1.06x to 1.35x at 64".
+    let n = stated(&t, "every GGML scheme is faster than `float32`: ", 6);
+    let (lo8, hi8) = range(1.0);
+    let (lo64, hi64) = range(-1.0);
+    assert_eq!((n[2].as_str(), n[5].as_str()), ("8", "64"));
+    check("GGML kernel low, 8 tokens", &n[0], lo8, 0.0);
+    check("GGML kernel high, 8 tokens", &n[1], hi8, 0.0);
+    check("GGML kernel low, 64 tokens", &n[3], lo64, 0.0);
+    check("GGML kernel high, 64 tokens", &n[4], hi64, 0.0);
+    assert!(
+        lo8 > 1.0 && lo64 > 1.0,
+        "a GGML scheme slower than f32 in the browser"
+    );
     let n = stated(&t, "(the 6-layer teacher), took ", 2);
     assert_eq!(table_row(&bench, &["8", "f32"])[2], n[0]);
     assert_eq!(table_row(&bench, &["8", "int8-dynamic (qint8)"])[2], n[1]);
