@@ -36,8 +36,7 @@ impl Training {
             return Err("the teacher did not load".into());
         };
         let start = now_ms();
-        let trainer = Trainer::new(files, config).map_err(|e| e.to_string())?;
-        let mut trainer = trainer;
+        let mut trainer = Trainer::new(files, config).map_err(|e| e.to_string())?;
         let held_out_loss = trainer.measure_held_out().map_err(|e| e.to_string())?;
         let (train_sentences, held_out_sentences) = trainer.sentences();
         let ready = TrainReady {
