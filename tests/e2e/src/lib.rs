@@ -24,6 +24,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use site_server::{headers_file, Fallback, Options as ServeOptions, StaticServer};
 pub use webdriver::{Element, Error, Result, Session};
 
+/// Width and height from a PNG's IHDR chunk.
+pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" {
+        return None;
+    }
+    let word = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+    Some((word(16), word(20)))
+}
+
 /// The environment variable that names the built site.
 pub const DIST_VAR: &str = "SQUEEZE_DIST";
 

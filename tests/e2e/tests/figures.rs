@@ -9,7 +9,7 @@ use e2e::lab::testid;
 use e2e::panels::{model_dir, native_model};
 use e2e::quiz::{course_as_written, option_css, question_css};
 use e2e::webdriver::keys;
-use e2e::{parse_f32_list, Site, UI_TIMEOUT};
+use e2e::{parse_f32_list, png_size, Site, UI_TIMEOUT};
 use engine::explain::{
     activation_range, closest_calls, margin, pack_row, quantize_tensor, weight_row, Granularity,
     Mapping, RangeSource, TensorSpec,
@@ -471,15 +471,6 @@ const FIGURES: [(&str, &str, &str, &str); 6] = [
     ("lab-formats", "block-formats", "blocks-q4_0", "data-mse"),
     ("lab-measuring", "flip-it", "flip-hidden", "class"),
 ];
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(png: &[u8]) -> Option<(u32, u32)> {
-    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" {
-        return None;
-    }
-    let word = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
-    Some((word(16), word(20)))
-}
 
 /// At 1280 and at 375 px (a phone) every figure fits its column — the page never
 /// scrolls sideways — and its charts carry text (an `aria-label` or a table). With

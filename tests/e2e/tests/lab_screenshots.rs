@@ -7,16 +7,7 @@ use std::time::Duration;
 use anyhow::{ensure, Result};
 use e2e::lab::Lab;
 use e2e::panels;
-use e2e::{repo_root, Site, RUN_TIMEOUT};
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(png: &[u8]) -> Option<(u32, u32)> {
-    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" {
-        return None;
-    }
-    let word = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
-    Some((word(16), word(20)))
-}
+use e2e::{png_size, repo_root, Site, RUN_TIMEOUT};
 
 #[test]
 fn lab_screenshots_at_desktop_and_phone_width() -> Result<()> {

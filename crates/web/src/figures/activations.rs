@@ -4,15 +4,14 @@
 //! value (the outlier) costs every other value.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use content::figure as settings;
 
 use super::bridge;
-use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine};
+use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine, SentenceRun};
 use crate::engine::explain::ActivationRange;
 use crate::format;
-use crate::lab::state::{check_input, ModelStatus};
+use crate::lab::state::ModelStatus;
 
 /// The figure.
 #[component]
@@ -22,32 +21,20 @@ pub fn ActivationRanges(
     /// Its settings from the lesson.
     settings: &'static settings::ActivationRanges,
 ) -> impl IntoView {
-    let text = RwSignal::new(settings.text.clone());
+    let state = SentenceRun::<ActivationRange>::new(settings.text.clone());
+    let SentenceRun {
+        text,
+        result,
+        error,
+        busy,
+    } = state;
     let layer = RwSignal::new(settings.layer.clone());
     let bins = settings.bins;
-    let result = RwSignal::new(None::<ActivationRange>);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let run = move || {
-        let sentence = text.get_untracked();
-        if let Err(message) = check_input(&sentence) {
-            error.set(Some(message.to_string()));
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let outcome = bridge::activations(sentence, layer.get_untracked(), bins).await;
-            busy.try_set(false);
-            match outcome {
-                Ok(r) => {
-                    error.try_set(None);
-                    result.try_set(Some(r));
-                }
-                Err(message) => {
-                    error.try_set(Some(message));
-                }
-            }
-        });
+        state.start(
+            move |sentence| bridge::activations(sentence, layer.get_untracked(), bins),
+            |_| {},
+        )
     };
     let status = bundled_model(run);
     let layer_names = move || {

@@ -99,3 +99,68 @@ pub fn ErrorLine(
         })
     }
 }
+
+/// The state of a figure that runs the worker on the learner's sentence: the sentence
+/// box, the last answer, the last error and whether a request is in flight.
+pub struct SentenceRun<T: Send + Sync + 'static> {
+    /// The sentence box.
+    pub text: RwSignal<String>,
+    /// The last answer.
+    pub result: RwSignal<Option<T>>,
+    /// The last failure (an empty box included), shown under the controls.
+    pub error: RwSignal<Option<String>>,
+    /// A request is in flight.
+    pub busy: RwSignal<bool>,
+}
+
+impl<T: Send + Sync + 'static> Clone for SentenceRun<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for SentenceRun<T> {}
+
+impl<T: Send + Sync + 'static> SentenceRun<T> {
+    /// Starts with `text` in the box and nothing run.
+    pub fn new(text: String) -> Self {
+        Self {
+            text: RwSignal::new(text),
+            result: RwSignal::new(None),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    /// Checks the sentence (an empty one is said, not sent), asks `call` for it, and keeps
+    /// the answer (after `on_ok`) or its message. The learner may have left the lesson:
+    /// disposed signals then take nothing.
+    pub fn start<Fut>(
+        self,
+        call: impl FnOnce(String) -> Fut + 'static,
+        on_ok: impl FnOnce(&T) + 'static,
+    ) where
+        Fut: std::future::Future<Output = Result<T, String>> + 'static,
+    {
+        let sentence = self.text.get_untracked();
+        if let Err(message) = crate::lab::state::check_input(&sentence) {
+            self.error.set(Some(message.to_string()));
+            return;
+        }
+        self.busy.set(true);
+        spawn_local(async move {
+            let outcome = call(sentence).await;
+            self.busy.try_set(false);
+            match outcome {
+                Ok(answer) => {
+                    on_ok(&answer);
+                    self.error.try_set(None);
+                    self.result.try_set(Some(answer));
+                }
+                Err(message) => {
+                    self.error.try_set(Some(message));
+                }
+            }
+        });
+    }
+}

@@ -3,15 +3,13 @@
 //! the int8 model, its logits and the MSE between them (the seed's "distillation loss").
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use content::figure as settings;
 
-use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine};
+use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine, SentenceRun};
 use super::messages::SeedCodeRun;
 use super::{bridge, run_store};
 use crate::format;
-use crate::lab::state::check_input;
 
 /// The figure.
 #[component]
@@ -21,39 +19,14 @@ pub fn SeedCode(
     /// Its settings from the lesson.
     settings: &'static settings::SeedCode,
 ) -> impl IntoView {
-    let text = RwSignal::new(settings.text.clone());
-    let result = RwSignal::new(None::<SeedCodeRun>);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let run = move || {
-        let sentence = text.get_untracked();
-        if let Err(message) = check_input(&sentence) {
-            error.set(Some(message.to_string()));
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let outcome = bridge::seed_code(sentence).await;
-            busy.try_set(false);
-            match outcome {
-                Ok(run) => {
-                    run_store::update(|r| {
-                        r.seed_code = Some(content::run::SeedCodeRun {
-                            text: run.text.clone(),
-                            f32_logits: run.f32_logits.clone(),
-                            int8_logits: run.int8_logits.clone(),
-                            mse: run.mse,
-                        })
-                    });
-                    error.try_set(None);
-                    result.try_set(Some(run));
-                }
-                Err(message) => {
-                    error.try_set(Some(message));
-                }
-            }
-        });
-    };
+    let state = SentenceRun::<SeedCodeRun>::new(settings.text.clone());
+    let SentenceRun {
+        text,
+        result,
+        error,
+        busy,
+    } = state;
+    let run = move || state.start(bridge::seed_code, record);
     let status = bundled_model(run);
 
     let out = move |f: fn(&SeedCodeRun) -> String| {
@@ -95,6 +68,18 @@ pub fn SeedCode(
             }))}
         </FigureFrame>
     }
+}
+
+/// What the hands-on quiz reads back.
+fn record(run: &SeedCodeRun) {
+    run_store::update(|r| {
+        r.seed_code = Some(content::run::SeedCodeRun {
+            text: run.text.clone(),
+            f32_logits: run.f32_logits.clone(),
+            int8_logits: run.int8_logits.clone(),
+            mse: run.mse,
+        })
+    });
 }
 
 #[component]

@@ -4,18 +4,16 @@
 //! probabilities — with `T²·KL` drawn over the whole slider range.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use content::figure as settings;
 
-use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine};
+use super::frame::{bundled_model, ErrorLine, FigureFrame, ModelLine, SentenceRun};
 use super::messages::SoftTargets;
 use super::soft::{kl_loss, mse, softened, top_probability};
 use super::{bridge, run_store};
 use crate::components::logit_bars::ProbBars;
 use crate::components::metric_card::MetricCard;
 use crate::format;
-use crate::lab::state::check_input;
 
 /// The slider's range and step.
 const T_MIN: f32 = 0.5;
@@ -32,32 +30,15 @@ pub fn Temperature(
     /// Its settings from the lesson.
     settings: &'static settings::Temperature,
 ) -> impl IntoView {
-    let text = RwSignal::new(settings.text.clone());
+    let state = SentenceRun::<SoftTargets>::new(settings.text.clone());
+    let SentenceRun {
+        text,
+        result: soft,
+        error,
+        busy,
+    } = state;
     let t = RwSignal::new(settings.temperature.clamp(T_MIN, T_MAX));
-    let soft = RwSignal::new(None::<SoftTargets>);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let run = move || {
-        let sentence = text.get_untracked();
-        if let Err(message) = check_input(&sentence) {
-            error.set(Some(message.to_string()));
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let outcome = bridge::soft_targets(sentence).await;
-            busy.try_set(false);
-            match outcome {
-                Ok(s) => {
-                    error.try_set(None);
-                    soft.try_set(Some(s));
-                }
-                Err(message) => {
-                    error.try_set(Some(message));
-                }
-            }
-        });
-    };
+    let run = move || state.start(bridge::soft_targets, |_| {});
     let status = bundled_model(run);
     // The quiz asks about the temperature the learner leaves the slider at.
     Effect::new(move |_| {
