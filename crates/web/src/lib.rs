@@ -10,6 +10,7 @@ pub mod address;
 pub mod app;
 pub mod components;
 pub mod course;
+pub mod download;
 pub mod figures;
 pub mod format;
 pub mod lab;

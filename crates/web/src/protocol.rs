@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::explain::{ActivationRange, MarginRow};
+use crate::engine::recipe::{LayerCosts, Recipe};
 use crate::engine::{Comparison, ModelInfo, ModelSize, Scheme};
 use crate::figures::messages::{FlipCheck, PackedRows, SeedCodeRun, SoftTargets};
 use crate::lab::messages::{
     BatchChunkResult, Bytes, DataSource, ForwardTimes, Histogram, OwnData, SchemeTable,
     Sensitivity, TeacherReady, TeacherTable, UploadedModel,
 };
+use crate::lab::recipe::{RecipeOutcome, RecipePlan};
 
 /// Identifies one call from the page; unique per worker.
 pub type RequestId = u32;
@@ -119,6 +121,18 @@ pub enum RequestBody {
         base_url: String,
         /// The student's shape, seed and learning rate.
         config: LiveConfig,
+        /// Learn from the learner's sentences (`TrainOwnData`) instead of the built-in ones.
+        #[serde(default)]
+        own_data: bool,
+    },
+    /// Read the learner's labelled sentences (TSV or CSV) for /train: four fifths become the
+    /// transfer text, every fifth is held out. Answered by [`ResponseBody::OwnDataReady`];
+    /// a file that cannot be used leaves the sentences held before in place.
+    TrainOwnData {
+        /// The file's name (for messages).
+        name: String,
+        /// Its bytes.
+        bytes: Bytes,
     },
     /// Take `steps` training steps, then (when `held_out`) measure the held-out loss.
     /// Answered by [`ResponseBody::TrainProgress`]. The page asks chunk by chunk, so the
@@ -204,6 +218,26 @@ pub enum RequestBody {
         /// The scheme compared with f32.
         scheme: Scheme,
     },
+    /// Tokenize the first `sentences` development sentences and run f32 on them: the start
+    /// of measuring a recipe. Answered by [`ResponseBody::RecipePlanned`].
+    RecipeStart {
+        /// How many development sentences the errors are averaged over.
+        sentences: u32,
+    },
+    /// One Linear alone in each of the lab's candidate schemes, on the development
+    /// sentences of the last `RecipeStart`. Answered by [`ResponseBody::RecipeLayerMeasured`].
+    RecipeLayer {
+        /// Checkpoint name of the Linear layer.
+        layer: String,
+    },
+    /// Build the mixed model of `recipe` and judge it, f32 and every uniform candidate on
+    /// the held-out set. Answered by [`ResponseBody::RecipeApplied`].
+    RecipeApply {
+        /// A scheme for every Linear layer.
+        recipe: Recipe,
+        /// Store the word embeddings int8 per row.
+        int8_embeddings: bool,
+    },
     /// The `n` held-out sentences closest to changing label under `scheme`.
     /// Answered by [`ResponseBody::ClosestCallsFound`].
     ClosestCalls {
@@ -279,6 +313,12 @@ pub enum ResponseBody {
     FlipChecked(FlipCheck),
     /// Held-out sentences, closest to flipping first (final answer to `ClosestCalls`).
     ClosestCallsFound(Vec<MarginRow>),
+    /// Development sentences ready (final answer to `RecipeStart`).
+    RecipePlanned(RecipePlan),
+    /// One layer's costs (final answer to `RecipeLayer`).
+    RecipeLayerMeasured(LayerCosts),
+    /// The mixed model judged (final answer to `RecipeApply`).
+    RecipeApplied(Box<RecipeOutcome>),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.

@@ -23,7 +23,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::engine::distill::live::{LiveConfig, LiveEval};
 use crate::engine::Scheme;
-use crate::lab::messages::ForwardTimes;
+use crate::lab::messages::{Bytes, ForwardTimes, OwnData};
 use crate::protocol::{
     Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
     TrainReady, UNSOLICITED,
@@ -165,9 +165,38 @@ pub async fn time_forwards(text: String) -> Result<ForwardTimes, String> {
 }
 
 /// Cuts a new student of `config`'s shape from the teacher under `base_url`.
-pub async fn train_start(base_url: String, config: LiveConfig) -> Result<TrainReady, String> {
-    match call(RequestBody::TrainStart { base_url, config }, None).await? {
+pub async fn train_start(
+    base_url: String,
+    config: LiveConfig,
+    own_data: bool,
+) -> Result<TrainReady, String> {
+    match call(
+        RequestBody::TrainStart {
+            base_url,
+            config,
+            own_data,
+        },
+        None,
+    )
+    .await?
+    {
         ResponseBody::TrainReady(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Reads the learner's labelled sentences in the worker for /train's next start.
+pub async fn train_own_data(name: String, bytes: Vec<u8>) -> Result<OwnData, String> {
+    match call(
+        RequestBody::TrainOwnData {
+            name,
+            bytes: Bytes(bytes),
+        },
+        None,
+    )
+    .await?
+    {
+        ResponseBody::OwnDataReady(data) => Ok(data),
         other => Err(unexpected(&other)),
     }
 }

@@ -220,6 +220,9 @@ impl Session {
             &agent,
         )?;
         let user_data = profile.path().join("user-data");
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads)
+            .map_err(|e| Error(format!("cannot create the downloads dir: {e}")))?;
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
@@ -238,6 +241,12 @@ impl Session {
                         "--window-size=1280,900",
                         format!("--user-data-dir={}", user_data.display()),
                     ],
+                    // What the page offers as a download lands here, unasked.
+                    "prefs": {
+                        "download.default_directory": downloads,
+                        "download.prompt_for_download": false,
+                        "download.directory_upgrade": true,
+                    },
                 },
                 "goog:loggingPrefs": { "browser": "ALL" },
             }}
@@ -262,6 +271,43 @@ impl Session {
             json!({ "pageLoad": 60_000, "script": 60_000, "implicit": 0 }),
         )?;
         Ok(session)
+    }
+
+    /// Where the browser saves downloads (empty at the start of the session).
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.profile.path().join("downloads")
+    }
+
+    /// Waits until a download named `name` has finished in [`Session::downloads_dir`]
+    /// (no `.crdownload` left) and returns its bytes.
+    pub fn wait_download(&self, name: &str, timeout: Duration) -> Result<Vec<u8>> {
+        let path = self.downloads_dir().join(name);
+        let start = std::time::Instant::now();
+        loop {
+            let partial = std::fs::read_dir(self.downloads_dir())
+                .map(|d| {
+                    d.flatten()
+                        .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
+                })
+                .unwrap_or(false);
+            if path.is_file() && !partial {
+                return std::fs::read(&path)
+                    .map_err(|e| Error(format!("cannot read {}: {e}", path.display())));
+            }
+            if start.elapsed() > timeout {
+                let seen: Vec<String> = std::fs::read_dir(self.downloads_dir())
+                    .map(|d| {
+                        d.flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return err(format!(
+                    "no download {name} after {timeout:?}; the folder holds {seen:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn get(&self, path: &str) -> Result<Value> {

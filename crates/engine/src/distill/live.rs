@@ -170,6 +170,27 @@ pub struct LiveEval {
     pub mse_teacher_quantized: f64,
     /// Mean logit MSE between student and quantized student.
     pub mse_student_quantized: f64,
+    /// Every held-out sentence where the student or the quantized student gives another
+    /// label than the teacher, the teacher's closest calls first.
+    #[serde(default)]
+    pub flips: Vec<StudentFlip>,
+}
+
+/// A held-out sentence whose label a student changed against the teacher.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudentFlip {
+    /// The sentence.
+    pub text: String,
+    /// Which model changed it: `student` or `student <scheme>`.
+    pub model: String,
+    /// The gold label's class name.
+    pub gold: String,
+    /// The teacher's label.
+    pub teacher_label: String,
+    /// The student's label.
+    pub label: String,
+    /// The teacher's top logit minus its runner-up: how sure the teacher was.
+    pub teacher_margin: f32,
 }
 
 /// One model's row of [`LiveEval`].
@@ -214,13 +235,67 @@ struct BestStep {
     weights: Vec<u8>,
 }
 
-/// The sentences the student learns from: the first [`TRAIN_SENTENCES`] of `train.tsv`
-/// and [`VARIANTS_PER_SENTENCE`] variants of each (words dropped or swapped, windows,
-/// clauses of two sentences joined: `text::augment`), always the same ones. The teacher
-/// labels them all; their own labels are not used. The variants keep a student from
-/// memorising 512 sentences: without them the held-out loss stops falling after ~30 steps.
-fn transfer_text(train: &[Labelled]) -> Vec<Labelled> {
-    let base = &train[..TRAIN_SENTENCES.min(train.len())];
+/// Fewest sentences a learner's own data must have: enough for a held-out fifth of at
+/// least five.
+pub const MIN_OWN_SENTENCES: usize = 25;
+
+/// What a run learns from and is tested on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sentences {
+    /// The transfer text: the teacher labels it, the student learns its logits.
+    pub transfer: Vec<Labelled>,
+    /// Never trained on: the held-out loss and the evaluation.
+    pub held_out: Vec<Labelled>,
+}
+
+impl Sentences {
+    /// The built-in sentences: the first [`TRAIN_SENTENCES`] of `train.tsv` and
+    /// [`VARIANTS_PER_SENTENCE`] variants of each (words dropped or swapped, windows,
+    /// clauses of two sentences joined: `text::augment`), always the same ones; held out,
+    /// `dev.tsv`. The variants keep a student from memorising 512 sentences: without them
+    /// the held-out loss stops falling after ~30 steps.
+    pub fn built_in() -> Result<Self> {
+        let train = parse_tsv("data/sentiment/train.tsv", TRAIN_TSV)?;
+        Ok(Self {
+            transfer: with_variants(&train[..TRAIN_SENTENCES.min(train.len())]),
+            held_out: parse_tsv("data/sentiment/dev.tsv", HELD_OUT_TSV)?,
+        })
+    }
+
+    /// A learner's own labelled sentences: every fifth (the 5th, 10th, …) is held out, the
+    /// others and their variants are the transfer text. Their labels only grade the held-out
+    /// accuracy; the student learns the teacher's logits. Needs [`MIN_OWN_SENTENCES`].
+    pub fn own(rows: &[Labelled]) -> Result<Self> {
+        if rows.len() < MIN_OWN_SENTENCES {
+            return Err(Error::Data(format!(
+                "your data has {} usable sentences; training needs at least {MIN_OWN_SENTENCES} \
+                 (four fifths to learn from, one fifth to test on)",
+                rows.len()
+            )));
+        }
+        let (held_out, train): (Vec<_>, Vec<_>) = rows
+            .iter()
+            .enumerate()
+            .partition(|(i, _)| i % 5 == 4);
+        let unzip = |v: Vec<(usize, &Labelled)>| v.into_iter().map(|(_, l)| l.clone()).collect::<Vec<_>>();
+        Ok(Self {
+            transfer: with_variants(&unzip(train)),
+            held_out: unzip(held_out),
+        })
+    }
+}
+
+/// The name of model `m` of an evaluation: teacher, student, quantized student.
+fn evals_name(m: usize, scheme: Scheme) -> String {
+    match m {
+        0 => "teacher".to_string(),
+        1 => "student".to_string(),
+        _ => format!("student {scheme}"),
+    }
+}
+
+/// `base` and [`VARIANTS_PER_SENTENCE`] variants of each (fixed seed).
+fn with_variants(base: &[Labelled]) -> Vec<Labelled> {
     let texts: Vec<&str> = base.iter().map(|l| l.text.as_str()).collect();
     let variants = augment(&texts, VARIANTS_PER_SENTENCE, &mut Rng::new(AUGMENT_SEED));
     base.iter()
@@ -245,6 +320,15 @@ impl Trainer {
     /// Cuts a student of `config`'s shape out of the teacher in `files` (a DistilBERT
     /// classifier with a `tokenizer.json`) and labels the built-in sentences with it.
     pub fn new(files: &ModelFiles, config: LiveConfig) -> Result<Self> {
+        Self::with_sentences(files, config, Sentences::built_in()?)
+    }
+
+    /// [`Trainer::new`] on `sentences` (e.g. [`Sentences::own`]).
+    pub fn with_sentences(
+        files: &ModelFiles,
+        config: LiveConfig,
+        sentences: Sentences,
+    ) -> Result<Self> {
         let TokenizerFile::Json(tokenizer) = &files.tokenizer else {
             return Err(Error::Data(
                 "live training needs the teacher's tokenizer.json".into(),
@@ -269,10 +353,18 @@ impl Trainer {
         )?;
         tnet.set_trainable(|_| false);
 
-        let train_text = parse_tsv("data/sentiment/train.tsv", TRAIN_TSV)?;
-        let held_text = parse_tsv("data/sentiment/dev.tsv", HELD_OUT_TSV)?;
-        let train_ids = encode(&teacher, &transfer_text(&train_text))?;
+        let Sentences {
+            transfer,
+            held_out: held_text,
+        } = sentences;
+        let train_ids = encode(&teacher, &transfer)?;
         let held_ids = encode(&teacher, &held_text)?;
+        if held_ids.is_empty() || train_ids.is_empty() {
+            return Err(Error::Data(format!(
+                "no sentence of the {} fits the student's {MAX_TOKENS} tokens",
+                if held_ids.is_empty() { "held-out fifth" } else { "transfer text" }
+            )));
+        }
         let label = |seqs: Vec<Vec<u32>>| -> Result<Vec<Row>> {
             let out = predict(&tnet, &seqs, 32)?;
             Ok(seqs
@@ -491,11 +583,7 @@ impl Trainer {
             .iter()
             .map(|l| l.iter().map(|x| metrics::argmax(x)).collect())
             .collect();
-        let names = [
-            "teacher".to_string(),
-            "student".to_string(),
-            format!("student {scheme}"),
-        ];
+        let names = [0, 1, 2].map(|m| evals_name(m, scheme));
         let evals = models
             .iter()
             .zip(&argmax)
@@ -516,12 +604,31 @@ impl Trainer {
             }
             Ok(sum / n.max(1) as f64)
         };
+        let class_names = self.teacher.labels();
+        let class = |i: usize| class_names.get(i).cloned().unwrap_or_else(|| i.to_string());
+        let mut flips = Vec::new();
+        for (k, row) in self.held_out_text.iter().enumerate() {
+            for m in 1..3 {
+                if argmax[m][k] != argmax[0][k] {
+                    flips.push(StudentFlip {
+                        text: row.text.clone(),
+                        model: evals_name(m, scheme),
+                        gold: class(row.label),
+                        teacher_label: class(argmax[0][k]),
+                        label: class(argmax[m][k]),
+                        teacher_margin: metrics::margin(&logits[0][k]),
+                    });
+                }
+            }
+        }
+        flips.sort_by(|a, b| a.teacher_margin.total_cmp(&b.teacher_margin));
         Ok(LiveEval {
             n,
             models: evals,
             mse_teacher_student: mean_mse(&logits[0], &logits[1])?,
             mse_teacher_quantized: mean_mse(&logits[0], &logits[2])?,
             mse_student_quantized: mean_mse(&logits[1], &logits[2])?,
+            flips,
         })
     }
 }
@@ -559,6 +666,68 @@ mod tests {
             tokenizer: TokenizerFile::Json(read("tokenizer.json")),
             weights: read("model.safetensors"),
         }
+    }
+
+    fn labelled(n: usize) -> Vec<Labelled> {
+        (0..n)
+            .map(|i| Labelled {
+                label: i % 2,
+                text: if i % 2 == 0 {
+                    format!("review {i}: dull, slow and far too long")
+                } else {
+                    format!("review {i}: a warm, funny and lovely film")
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn own_sentences_hold_out_every_fifth_and_refuse_too_few() {
+        let rows = labelled(30);
+        let s = Sentences::own(&rows).unwrap();
+        let held: Vec<&str> = s.held_out.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(held.len(), 6);
+        assert!(held[0].starts_with("review 4:") && held[5].starts_with("review 29:"));
+        // 24 learned from, each with its variants; no held-out sentence among them.
+        assert_eq!(s.transfer.len(), 24 * (1 + VARIANTS_PER_SENTENCE));
+        assert!(s.transfer[..24].iter().all(|t| !held.contains(&t.text.as_str())));
+        let err = Sentences::own(&labelled(24)).unwrap_err().to_string();
+        assert!(err.contains("24 usable sentences") && err.contains("at least 25"), "{err}");
+    }
+
+    #[test]
+    fn a_run_on_own_sentences_tests_on_them_and_lists_the_students_flips() {
+        let rows = labelled(40);
+        let mut t =
+            Trainer::with_sentences(&bundled(), LiveConfig::default(), Sentences::own(&rows).unwrap())
+                .unwrap();
+        assert_eq!(t.sentences().1, 8);
+        t.step().unwrap();
+        let eval = t.evaluate(Scheme::Q4_0).unwrap();
+        assert_eq!(eval.n, 8);
+        // Every flip is a held-out sentence the model really labels otherwise.
+        let student = t.student().unwrap();
+        let quantized = student.quantize(Scheme::Q4_0).unwrap();
+        let mut expected = 0;
+        for row in &t.held_out_text {
+            let teacher = metrics::argmax(&t.teacher().classify(&row.text).unwrap().logits);
+            for (name, m) in [("student", &student), ("student q4_0", &quantized)] {
+                let label = metrics::argmax(&m.classify(&row.text).unwrap().logits);
+                if label != teacher {
+                    expected += 1;
+                    assert!(
+                        eval.flips.iter().any(|f| f.text == row.text && f.model == name),
+                        "{name} flips {:?} but it is not listed",
+                        row.text
+                    );
+                }
+            }
+        }
+        assert_eq!(eval.flips.len(), expected);
+        assert!(eval
+            .flips
+            .windows(2)
+            .all(|w| w[0].teacher_margin <= w[1].teacher_margin));
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use std::rc::Rc;
 
+use crate::engine::recipe::{LayerCosts, Recipe};
 use crate::engine::Scheme;
 use crate::lab::messages::{
     BatchChunkResult, Bytes, DataSource, Histogram, OwnData, SchemeTable, Sensitivity,
     TeacherReady, TeacherTable, UploadedModel,
 };
+use crate::lab::recipe::{RecipeOutcome, RecipePlan};
 use crate::protocol::{ModelReady, RequestBody, ResponseBody};
 use crate::worker_bridge::{call, unexpected};
 
@@ -138,6 +140,38 @@ pub async fn load_hub(
 ) -> Result<ModelReady, String> {
     match call(RequestBody::LoadHub { hub, id }, Some(Rc::new(on_progress))).await? {
         ResponseBody::ModelReady(ready) => Ok(ready),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Tokenizes `sentences` development sentences in the worker and runs f32 on them.
+pub async fn recipe_start(sentences: u32) -> Result<RecipePlan, String> {
+    match call(RequestBody::RecipeStart { sentences }, None).await? {
+        ResponseBody::RecipePlanned(plan) => Ok(plan),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// One layer alone in each candidate scheme, on the development sentences.
+pub async fn recipe_layer(layer: String) -> Result<LayerCosts, String> {
+    match call(RequestBody::RecipeLayer { layer }, None).await? {
+        ResponseBody::RecipeLayerMeasured(costs) => Ok(costs),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// The mixed model of `recipe`, judged on the held-out set beside f32 and the uniform schemes.
+pub async fn recipe_apply(recipe: Recipe, int8_embeddings: bool) -> Result<RecipeOutcome, String> {
+    match call(
+        RequestBody::RecipeApply {
+            recipe,
+            int8_embeddings,
+        },
+        None,
+    )
+    .await?
+    {
+        ResponseBody::RecipeApplied(outcome) => Ok(*outcome),
         other => Err(unexpected(&other)),
     }
 }

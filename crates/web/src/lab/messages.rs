@@ -224,6 +224,29 @@ pub struct OwnData {
 /// Most skipped rows listed by name (the count says how many in all).
 pub const MAX_PROBLEMS_SHOWN: usize = 50;
 
+impl OwnData {
+    /// The summary of `set`, read against the class names `labels`.
+    pub fn of(set: &crate::engine::dataset::LabelledSet, labels: &[String]) -> Self {
+        let counts = set.counts(labels.len());
+        Self {
+            name: set.name.clone(),
+            rows: set.rows.len() as u32,
+            per_label: labels
+                .iter()
+                .cloned()
+                .zip(counts.into_iter().map(|c| c as u32))
+                .collect(),
+            skipped: set
+                .skipped
+                .iter()
+                .take(MAX_PROBLEMS_SHOWN)
+                .map(|p| (p.line as u32, p.message.clone()))
+                .collect(),
+            skipped_total: set.skipped.len() as u32,
+        }
+    }
+}
+
 /// The lab's teacher once loaded (answer to `LoadTeacher` and `LoadTeacherFiles`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TeacherReady {

@@ -5,5 +5,6 @@
 pub mod bridge;
 pub mod charts;
 pub mod messages;
+pub mod recipe;
 pub mod state;
 pub mod url;

@@ -11,9 +11,14 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
 use crate::address;
-use crate::engine::distill::live::{LiveEval, LiveLoss, DIM_RANGE, HEAD_DIM, LR_RANGE};
+use crate::engine::distill::live::{
+    LiveEval, LiveLoss, StudentFlip, DIM_RANGE, HEAD_DIM, LR_RANGE, MIN_OWN_SENTENCES,
+};
 use crate::engine::Scheme;
 use crate::format;
+use crate::lab::messages::OwnData;
+use crate::lab::url::{self as lab_url, ModelChoice};
+use crate::pages::lab_panels::own_data::OwnDataForm;
 use crate::protocol::TrainReady;
 use crate::train_state::{
     config_from_query, kl, snap_dim, train_href, Scale, CHART, DEFAULT_TEMPERATURE,
@@ -131,17 +136,21 @@ pub fn Train() -> impl IntoView {
     let evaluating = RwSignal::new(false);
     // Evaluate the student of the best held-out step rather than the last one.
     let use_best = RwSignal::new(false);
+    // Learn from the learner's own sentences (read by the worker) instead of the built-in ones.
+    let use_own = RwSignal::new(false);
+    let own = RwSignal::new(None::<OwnData>);
 
     let start = move || {
         run.clear();
         run.phase.set(Phase::Preparing);
         let c = config.get_untracked();
+        let own_data = use_own.get_untracked();
         // Not through the router: it would keep every URL (see crate::address).
         address::replace(&train_href(&c));
         let generation = run.generation.get_untracked();
         spawn_local(async move {
             let outcome = match worker_bridge::document_url(DEFAULT_MODEL_DIR) {
-                Ok(url) => worker_bridge::train_start(url, c).await,
+                Ok(url) => worker_bridge::train_start(url, c, own_data).await,
                 Err(e) => Err(e),
             };
             if run.generation.try_get_untracked() != Some(generation) {
@@ -198,7 +207,7 @@ pub fn Train() -> impl IntoView {
             <h1>"Train a student"</h1>
             <p class="lede">
                 "Distillation, live: a small student is cut out of the bundled model (its "
-                "teacher) and trained to give the teacher's logits on 512 sentences and four variants of "
+                "teacher) and trained to give the teacher's logits on 512 sentences (or yours) and four variants of "
                 "each (words dropped or swapped, clauses of two sentences joined), so that it learns "
                 "the teacher's answers around them rather than the sentences by heart. The loss is "
                 "the mean squared difference between the two models' logits (the seed's "
@@ -322,6 +331,18 @@ pub fn Train() -> impl IntoView {
                     }),
                 }}
             </div>
+            <fieldset class="batch-source" data-testid="train-sentences" disabled=move || !editable()>
+                <legend>"Sentences"</legend>
+                <label><input type="radio" name="train-sentences" data-testid="train-sentences-built-in"
+                    prop:checked=move || !use_own.get() on:change=move |_| use_own.set(false)/>
+                    " built in: movie and product reviews (held out: the development set)"</label>
+                <label><input type="radio" name="train-sentences" data-testid="train-sentences-own"
+                    prop:checked=move || use_own.get() on:change=move |_| use_own.set(true)/>
+                    {format!(" your own labelled sentences (at least {MIN_OWN_SENTENCES}; every fifth is held out)")}</label>
+            </fieldset>
+            {move || use_own.get().then(|| view! {
+                <OwnDataForm data=own ready=Signal::derive(|| true) training=true/>
+            })}
             <div class="actions">
                 <button
                     class="button primary"
@@ -547,5 +568,41 @@ fn EvalTable(
                 eval.mse_teacher_student, eval.mse_teacher_quantized, eval.mse_student_quantized
             )}
         </p>
+        <StudentFlips flips=eval.flips/>
+    }
+}
+
+/// Every held-out sentence a student labels otherwise than the teacher, the teacher's
+/// closest calls first, each a link into the lab.
+#[component]
+fn StudentFlips(flips: Vec<StudentFlip>) -> impl IntoView {
+    let count = flips.len();
+    let heading = match count {
+        0 => "The students agree with the teacher on every held-out sentence.".to_string(),
+        1 => "1 label changed against the teacher:".to_string(),
+        n => format!("{n} labels changed against the teacher, its least sure sentence first:"),
+    };
+    let items = flips
+        .into_iter()
+        .map(|f| {
+            let href = crate::site::path(&lab_url::href(&f.text, &[], ModelChoice::Default, ""));
+            view! {
+                <li data-testid="train-flip" data-model=f.model.clone()
+                    data-margin=f.teacher_margin.to_string()>
+                    <a href=href>{f.text.clone()}</a>
+                    <span class="small muted">{format!(
+                        " — {}: {} → {} (teacher margin {:.3}; gold {})",
+                        f.model, f.teacher_label, f.label, f.teacher_margin, f.gold
+                    )}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="batch-flips" data-testid="train-flips" data-count=count.to_string()>
+            <h3>"Flip finder"</h3>
+            <p class="small">{heading}</p>
+            <ol class="flip-hints">{items}</ol>
+        </div>
     }
 }

@@ -14,7 +14,7 @@ use crate::engine::{
 };
 use crate::lab::messages::{
     BatchChunkResult, BatchCounts, DataSource, Flip, Histogram, LayerError, OwnData, SchemeRow,
-    SchemeTable, Sensitivity, UploadedModel, MAX_PROBLEMS_SHOWN,
+    SchemeTable, Sensitivity, UploadedModel,
 };
 use crate::protocol::{ModelCard, RequestBody, ResponseBody};
 
@@ -40,30 +40,14 @@ thread_local! {
 fn load_own_data(loaded: &Loaded, name: &str, bytes: &[u8]) -> Result<OwnData, String> {
     let labels = loaded.f32().labels();
     let set = dataset::parse_labelled(name, bytes, labels)?;
-    let counts = set.counts(labels.len());
-    let data = OwnData {
-        name: set.name.clone(),
-        rows: set.rows.len() as u32,
-        per_label: labels
-            .iter()
-            .cloned()
-            .zip(counts.into_iter().map(|c| c as u32))
-            .collect(),
-        skipped: set
-            .skipped
-            .iter()
-            .take(MAX_PROBLEMS_SHOWN)
-            .map(|p| (p.line as u32, p.message.clone()))
-            .collect(),
-        skipped_total: set.skipped.len() as u32,
-    };
+    let data = OwnData::of(&set, labels);
     OWN_SET
         .with(|own| *own.borrow_mut() = set.rows.into_iter().map(|r| (r.label, r.text)).collect());
     Ok(data)
 }
 
 /// `(gold label, text)` rows of a `label<TAB>text` file with a header.
-fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
+pub fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
     tsv.lines()
         .skip(1)
         .filter_map(|line| {
@@ -71,6 +55,11 @@ fn parse_tsv(tsv: &str) -> Vec<(usize, String)> {
             Some((label.trim().parse().ok()?, text.to_string()))
         })
         .collect()
+}
+
+/// The held-out sentences with their gold labels, in file order.
+pub fn held_out_set() -> Vec<(usize, String)> {
+    TEST_SET.with(Clone::clone)
 }
 
 /// The held-out sentences' texts, in file order.

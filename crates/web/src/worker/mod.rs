@@ -10,6 +10,7 @@ mod figures;
 mod hub;
 mod lab;
 mod models;
+mod recipe;
 mod teacher;
 pub mod timing;
 mod train;
@@ -120,11 +121,21 @@ async fn handle(request: Request) -> ResponseBody {
                 Err(e) => failed(e.to_string()),
             },
         }),
-        RequestBody::TrainStart { base_url, config } => {
+        RequestBody::TrainOwnData { name, bytes } => {
+            match TRAINING.with(|t| t.borrow_mut().own_data(&name, &bytes.0)) {
+                Ok(data) => ResponseBody::OwnDataReady(data),
+                Err(message) => failed(message),
+            }
+        }
+        RequestBody::TrainStart {
+            base_url,
+            config,
+            own_data,
+        } => {
             // Requests are handled one at a time, so nothing else borrows it meanwhile;
             // the run is taken out across the await and put back after.
             let mut training = TRAINING.with(|t| t.take());
-            let result = training.start(&base_url, config).await;
+            let result = training.start(&base_url, config, own_data).await;
             TRAINING.with(|t| *t.borrow_mut() = training);
             match result {
                 Ok(ready) => ResponseBody::TrainReady(ready),
@@ -207,9 +218,30 @@ async fn handle(request: Request) -> ResponseBody {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => figures::handle(loaded, figure_request),
         }),
+        RequestBody::RecipeStart { sentences } => with_model(|loaded| {
+            recipe::start(loaded, sentences).map(ResponseBody::RecipePlanned)
+        }),
+        RequestBody::RecipeLayer { layer } => with_model(|loaded| {
+            recipe::layer(loaded, &layer).map(ResponseBody::RecipeLayerMeasured)
+        }),
+        RequestBody::RecipeApply {
+            recipe,
+            int8_embeddings,
+        } => with_model(|loaded| {
+            recipe::apply(loaded, recipe, int8_embeddings)
+                .map(|o| ResponseBody::RecipeApplied(Box::new(o)))
+        }),
         lab_request => MODEL.with(|m| match m.borrow().as_ref() {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => lab::handle(loaded, lab_request),
         }),
     }
+}
+
+/// Runs `f` on the loaded model, or fails when there is none yet.
+fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> ResponseBody {
+    MODEL.with(|m| match m.borrow().as_ref() {
+        None => failed("no model is loaded yet".to_string()),
+        Some(loaded) => f(loaded).unwrap_or_else(failed),
+    })
 }

@@ -1,8 +1,12 @@
 //! Live distillation in the worker: the teacher's files (fetched once per folder) and the
 //! [`Trainer`] the /train page drives chunk by chunk.
 
-use crate::engine::distill::live::{LiveConfig, LiveEval, Trainer};
+use crate::engine::dataset;
+use crate::engine::distill::live::{LiveConfig, LiveEval, Sentences, Trainer};
+use crate::engine::distill::pipeline::LABELS;
+use crate::engine::distill::text::Labelled;
 use crate::engine::{ModelFiles, Scheme};
+use crate::lab::messages::OwnData;
 use crate::figures::messages::SoftTargets;
 use crate::protocol::{TrainProgress, TrainReady};
 
@@ -17,6 +21,8 @@ const MAX_CHUNK: u32 = 50;
 pub struct Training {
     teacher: Option<(String, ModelFiles)>,
     trainer: Option<Trainer>,
+    /// The learner's own sentences, once given (`TrainOwnData`).
+    own: Vec<Labelled>,
 }
 
 impl Training {
@@ -26,6 +32,7 @@ impl Training {
         &mut self,
         base_url: &str,
         config: LiveConfig,
+        own_data: bool,
     ) -> Result<TrainReady, String> {
         self.trainer = None;
         if self.teacher.as_ref().map(|(url, _)| url.as_str()) != Some(base_url) {
@@ -36,7 +43,17 @@ impl Training {
             return Err("the teacher did not load".into());
         };
         let start = now_ms();
-        let mut trainer = Trainer::new(files, config).map_err(|e| e.to_string())?;
+        let sentences = if own_data {
+            if self.own.is_empty() {
+                return Err("give your sentences first (paste them or pick a file)".into());
+            }
+            Sentences::own(&self.own)
+        } else {
+            Sentences::built_in()
+        }
+        .map_err(|e| e.to_string())?;
+        let mut trainer =
+            Trainer::with_sentences(files, config, sentences).map_err(|e| e.to_string())?;
         let held_out_loss = trainer.measure_held_out().map_err(|e| e.to_string())?;
         let (train_sentences, held_out_sentences) = trainer.sentences();
         let ready = TrainReady {
@@ -60,9 +77,27 @@ impl Training {
         text: String,
     ) -> Result<SoftTargets, String> {
         if self.trainer.is_none() {
-            self.start(base_url, LiveConfig::default()).await?;
+            self.start(base_url, LiveConfig::default(), false).await?;
         }
         super::figures::soft_targets(self.trainer()?, text)
+    }
+
+    /// Reads the learner's labelled sentences (class names of the live student: NEGATIVE,
+    /// POSITIVE, or ids) for the next [`Training::start`] with own data; a file that cannot
+    /// be used keeps the sentences held before.
+    pub fn own_data(&mut self, name: &str, bytes: &[u8]) -> Result<OwnData, String> {
+        let labels: Vec<String> = LABELS.iter().map(|l| l.to_string()).collect();
+        let set = dataset::parse_labelled(name, bytes, &labels)?;
+        let data = OwnData::of(&set, &labels);
+        self.own = set
+            .rows
+            .into_iter()
+            .map(|r| Labelled {
+                label: r.label,
+                text: r.text,
+            })
+            .collect();
+        Ok(data)
     }
 
     fn trainer(&mut self) -> Result<&mut Trainer, String> {

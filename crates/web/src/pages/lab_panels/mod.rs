@@ -8,8 +8,9 @@
 mod batch;
 mod hub;
 mod layers;
-mod own_data;
+pub mod own_data;
 mod panel_run;
+mod recipe;
 mod schemes;
 mod teacher;
 mod upload;
@@ -24,6 +25,7 @@ use crate::lab::url::ModelChoice;
 pub use batch::BatchPanel;
 pub use hub::HubPanel;
 pub use layers::LayersPanel;
+pub use recipe::RecipePanel;
 pub use schemes::SchemesPanel;
 pub use teacher::TeacherPanel;
 pub use upload::UploadPanel;

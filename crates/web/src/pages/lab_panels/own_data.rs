@@ -19,6 +19,9 @@ pub fn OwnDataForm(
     data: RwSignal<Option<OwnData>>,
     /// Whether a model is loaded (its class names are needed to read labels).
     ready: Signal<bool>,
+    /// For /train (the worker keeps them for training) rather than the lab's batch.
+    #[prop(optional)]
+    training: bool,
 ) -> impl IntoView {
     let pasted = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -28,7 +31,11 @@ pub fn OwnDataForm(
     let send = move |name: String, bytes: Vec<u8>| {
         busy.set(true);
         spawn_local(async move {
-            let outcome = bridge::load_own_data(name, bytes).await;
+            let outcome = if training {
+                crate::worker_bridge::train_own_data(name, bytes).await
+            } else {
+                bridge::load_own_data(name, bytes).await
+            };
             busy.try_set(false);
             match outcome {
                 Ok(d) => {
