@@ -309,3 +309,18 @@ fn names_are_safe_file_names() {
     assert_eq!(folder_name("../..", "f32"), "squeeze-student-f32");
     assert_eq!(folder_name("", "recipe"), "squeeze-student-recipe");
 }
+
+#[test]
+fn no_corrupted_byte_makes_the_reader_panic() {
+    let good = zip::write(&[("m/", &[]), ("m/config.json", b"{}"), ("m/v.txt", b"[PAD]")]).unwrap();
+    for at in 0..good.len() {
+        for value in [0x00, 0xff, 0x7f] {
+            let mut bad = good.clone();
+            bad[at] = value;
+            if let Err(e) = zip::read(&bad) {
+                assert_eq!(e.to_string().lines().count(), 1, "byte {at} = {value}: {e}");
+            }
+            let _ = read(&bad);
+        }
+    }
+}

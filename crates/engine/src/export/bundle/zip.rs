@@ -146,11 +146,16 @@ fn put32(out: &mut Vec<u8>, v: u32) {
 
 /// Little-endian reads at an offset, `None` past the end.
 fn get16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+    Some(u16::from_le_bytes(slice(b, at, 2)?.try_into().ok()?))
 }
 
 fn get32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(slice(b, at, 4)?.try_into().ok()?))
+}
+
+/// `len` bytes from `at`, `None` past the end (or past `usize`, on 32-bit wasm).
+fn slice(b: &[u8], at: usize, len: usize) -> Option<&[u8]> {
+    b.get(at..at.checked_add(len)?)
 }
 
 fn cut_short() -> Error {
@@ -231,9 +236,7 @@ fn central_entry(bytes: &[u8], at: usize) -> Result<(Option<Entry<'_>>, usize)> 
     let name_len = usize::from(u16_at(28)?);
     let skip = name_len + usize::from(u16_at(30)?) + usize::from(u16_at(32)?);
     let local = u32_at(42)?;
-    let raw_name = bytes
-        .get(at + CENTRAL_HEADER_LEN..at + CENTRAL_HEADER_LEN + name_len)
-        .ok_or_else(cut_short)?;
+    let raw_name = slice(bytes, at + CENTRAL_HEADER_LEN, name_len).ok_or_else(cut_short)?;
     let name = String::from_utf8_lossy(raw_name).into_owned();
     let next = at + CENTRAL_HEADER_LEN + skip;
     if flags & FLAG_ENCRYPTED != 0 {
@@ -257,9 +260,9 @@ fn central_entry(bytes: &[u8], at: usize) -> Result<(Option<Entry<'_>>, usize)> 
     }
     let local_skip = usize::from(get16(bytes, local + 26).ok_or_else(cut_short)?)
         + usize::from(get16(bytes, local + 28).ok_or_else(cut_short)?);
-    let data_at = local + LOCAL_HEADER_LEN + local_skip;
-    let data = bytes
-        .get(data_at..data_at + size as usize)
+    let data = local
+        .checked_add(LOCAL_HEADER_LEN + local_skip)
+        .and_then(|data_at| slice(bytes, data_at, size as usize))
         .ok_or_else(cut_short)?;
     if crc32fast::hash(data) != crc {
         return Err(Error::Bundle(format!(
