@@ -101,25 +101,36 @@ pub struct CompareArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("layers").required(true).args(["scheme", "recipe"])))]
+#[command(group(clap::ArgGroup::new("dest").required(true).multiple(true).args(["out", "zip"])))]
 pub struct QuantizeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Scheme of the Linear layers (f32, f16, int8-dynamic, int8-per-channel, q8_0, q5_0,
+    /// Scheme of every Linear layer (f32, f16, int8-dynamic, int8-per-channel, q8_0, q5_0,
     /// q4_1, q4_0, q4_k).
     #[arg(long)]
-    pub scheme: Scheme,
+    pub scheme: Option<Scheme>,
+    /// A recipe file (from `squeeze recipe --out`, or written by hand): one scheme per
+    /// Linear layer.
+    #[arg(long)]
+    pub recipe: Option<PathBuf>,
     /// Also store the word-embedding table as int8 with one scale per row.
     #[arg(long)]
     pub int8_embeddings: bool,
     /// Folder to write (created if missing; must be empty if it exists).
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Also (or instead) write the same files as one zip, the bundle the web page
+    /// downloads (must not exist yet).
+    #[arg(long)]
+    pub zip: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("dest").required(true).multiple(true).args(["out", "zip"])))]
 pub struct ExportArgs {
     #[command(flatten)]
     pub model: ModelArgs,
@@ -128,7 +139,11 @@ pub struct ExportArgs {
     pub f16: bool,
     /// Folder to write (created if missing; must be empty if it exists).
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Also (or instead) write the same files as one zip, the bundle the web page
+    /// downloads (must not exist yet).
+    #[arg(long)]
+    pub zip: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

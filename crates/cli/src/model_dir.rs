@@ -28,18 +28,31 @@ pub fn files(dir: &Path) -> anyhow::Result<ModelFiles> {
             dir.display()
         );
     }
-    let tokenizer = if dir.join("tokenizer.json").exists() {
-        TokenizerFile::Json(read(&dir.join("tokenizer.json"))?)
-    } else if dir.join("vocab.txt").exists() {
-        TokenizerFile::Vocab(read(&dir.join("vocab.txt"))?)
-    } else {
-        bail!("{}: no tokenizer.json or vocab.txt", dir.display());
-    };
     Ok(ModelFiles {
         config: read(&dir.join("config.json"))?,
-        tokenizer,
+        tokenizer: tokenizer(dir)?,
         weights: read(&dir.join("model.safetensors"))?,
     })
+}
+
+/// The tokenizer file of the model folder `dir`: tokenizer.json, else vocab.txt.
+pub fn tokenizer(dir: &Path) -> anyhow::Result<TokenizerFile> {
+    if dir.join("tokenizer.json").exists() {
+        Ok(TokenizerFile::Json(read(&dir.join("tokenizer.json"))?))
+    } else if dir.join("vocab.txt").exists() {
+        Ok(TokenizerFile::Vocab(read(&dir.join("vocab.txt"))?))
+    } else {
+        bail!("{}: no tokenizer.json or vocab.txt", dir.display());
+    }
+}
+
+/// The name bundles call the model by: its folder's name (`default` for
+/// `www/models/default`).
+pub fn name(dir: &Path) -> String {
+    std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
 }
 
 /// Reads one file, refusing it unread when it is over [`MAX_FILE_BYTES`].

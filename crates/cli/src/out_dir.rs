@@ -23,6 +23,14 @@ pub fn check(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a `--zip` path that already exists (checked before the model is loaded).
+pub fn check_file(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{}: already exists; choose a new file name", path.display());
+    }
+    Ok(())
+}
+
 /// Creates `dir` (and its parents) if missing, after [`check`].
 pub fn create(dir: &Path) -> anyhow::Result<()> {
     check(dir)?;

@@ -192,6 +192,16 @@ impl Classifier {
         })
     }
 
+    /// A copy whose word-embedding table is stored as `storage`, the Linear layers kept as
+    /// they are: int8 embeddings for a model already quantized or mixed by a recipe. Only
+    /// an f32 table converts ([`Error::AlreadyQuantized`] for an int8 one).
+    pub fn with_embeddings(&self, storage: EmbeddingStorage) -> Result<Self> {
+        Ok(Self {
+            model: Arc::new(self.model.with_embeddings(storage)?),
+            ..self.clone()
+        })
+    }
+
     /// This (f32) model as a Hugging Face folder's `config.json` and `model.safetensors`
     /// (see [`crate::export::hf`]).
     pub fn export_hf(

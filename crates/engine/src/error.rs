@@ -99,6 +99,10 @@ pub enum Error {
     #[error("quantized.safetensors: {0}")]
     Quantized(String),
 
+    /// A download bundle (zip) that cannot be written or read (see [`crate::export::bundle`]).
+    #[error("{0}")]
+    Bundle(String),
+
     /// An input a figure's numbers cannot be computed from (see [`crate::explain`]).
     #[error("{0}")]
     Explain(String),

@@ -6,9 +6,12 @@
 //! - [`quantized`]: any scheme, with or without int8 embeddings, as one safetensors file
 //!   whose layout is documented there (and in docs/EXPORT.md); [`read`] loads it back bit
 //!   for bit.
+//! - [`bundle`]: either export as one stored zip (a folder inside), for the browser to
+//!   download and read back.
 //!
 //! Like the rest of the engine, nothing here touches the disk: bytes out, bytes in.
 
+pub mod bundle;
 pub mod hf;
 pub mod quantized;
 mod raw;

@@ -33,7 +33,7 @@
 //! |---|---|
 //! | `format` | `squeeze-quantized` |
 //! | `format_version` | `1` |
-//! | `scheme` | the model's scheme, e.g. `int8-dynamic` |
+//! | `scheme` | the model's scheme, e.g. `int8-dynamic` (`f32` for a model mixed by a recipe) |
 //! | `embeddings` | `f32` or `int8-per-row` |
 //! | `<L>` (one per Linear) | that layer's scheme (a layer a GGML scheme cannot take stays `f32`) |
 //! | `<L>.shape` (GGML layers only) | the logical weight shape, `[out, in]` as JSON |

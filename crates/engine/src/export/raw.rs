@@ -83,11 +83,38 @@ impl View for &Raw {
     }
 }
 
-/// Serializes named tensors (sorted by safetensors) with a `__metadata__` map.
+/// Serializes named tensors (sorted by safetensors) with a `__metadata__` map, whose keys
+/// are written in sorted order so that one model always gives the same bytes.
 pub fn serialize(
     tensors: &[(String, Raw)],
     metadata: Option<std::collections::HashMap<String, String>>,
 ) -> Result<Vec<u8>> {
-    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), metadata)
-        .map_err(|e| crate::Error::Export(format!("cannot write safetensors ({e})")))
+    let mut bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), metadata)
+        .map_err(|e| crate::Error::Export(format!("cannot write safetensors ({e})")))?;
+    sort_metadata(&mut bytes);
+    Ok(bytes)
+}
+
+/// safetensors writes `__metadata__` first, from a `HashMap` whose order changes from run
+/// to run. Rewrites that one object with its keys sorted, in place: the same keys and
+/// values as compact JSON take the same bytes, so nothing else moves.
+fn sort_metadata(bytes: &mut [u8]) {
+    const PREFIX: &[u8] = b"{\"__metadata__\":";
+    let Some(start) = 8usize.checked_add(PREFIX.len()) else {
+        return;
+    };
+    if bytes.get(8..start) != Some(PREFIX) {
+        return;
+    }
+    let mut values = serde_json::Deserializer::from_slice(&bytes[start..])
+        .into_iter::<std::collections::BTreeMap<String, String>>();
+    let Some(Ok(sorted)) = values.next() else {
+        return;
+    };
+    let len = values.byte_offset();
+    if let Ok(json) = serde_json::to_vec(&sorted) {
+        if json.len() == len {
+            bytes[start..start + len].copy_from_slice(&json);
+        }
+    }
 }

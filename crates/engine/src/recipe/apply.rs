@@ -1,9 +1,21 @@
 //! Building the mixed model a recipe describes.
 
 use super::Recipe;
-use crate::{Classifier, Error, Result, Scheme};
+use crate::{Classifier, Error, QuantizeOptions, Result, Scheme};
 
 impl Classifier {
+    /// [`Classifier::apply_recipe`], with the word-embedding table then stored as
+    /// `options` say (e.g. int8 per row), as [`Classifier::quantize_with`] does for a
+    /// uniform scheme.
+    pub fn apply_recipe_with(
+        &self,
+        recipe: &Recipe,
+        options: QuantizeOptions,
+    ) -> Result<Classifier> {
+        self.apply_recipe(recipe)?
+            .with_embeddings(options.embeddings)
+    }
+
     /// The mixed model of `recipe`: each Linear in the recipe's scheme for it, from this
     /// f32 model. The recipe must name every Linear layer exactly once; an unknown,
     /// repeated or missing name, or a scheme a layer's width cannot take, is one error
