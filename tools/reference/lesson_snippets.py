@@ -16,11 +16,17 @@ weights — sizes do not depend on the values.
   (all-MiniLM-L6-v2, random head: shared/reference/pytorch-dynamic-int8.md);
 - lab-formats.md: the per-channel `quantize_dynamic` call (one scale per weight row);
 - lab-measuring.md: the observer, static-quantization (fusing, calibration) and
-  accuracy-interval snippets.
+  accuracy-interval snippets;
+- hands-on.md ("Take it home"): the lines that rebuild torch's int8 model from the
+  lab's int8-dynamic download, on the bundled model's `squeeze quantize` folder (needs
+  target/debug/squeeze: `cargo build -p squeeze-cli`), against squeeze's int8 logits.
 """
 
 import re
+import subprocess
+import tempfile
 import warnings
+from pathlib import Path
 
 from common import REPO, deterministic_torch
 
@@ -128,6 +134,39 @@ def main() -> None:
     print(f"  {static['quantized']}")
     print("lab-measuring: accuracy interval")
     run(python_block("lab-measuring", "def interval"))
+    take_it_home()
+
+
+def take_it_home() -> None:
+    """hands-on.md: rebuild torch's quantize_dynamic model from squeeze's int8 export."""
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    import squeeze_cli
+
+    binary, source = squeeze_cli.DEFAULT_BIN, REPO / "www/models/default"
+    if not binary.is_file():
+        print("\nhands-on: target/debug/squeeze not built, the take-it-home lines not checked")
+        return
+    code = python_block("hands-on", "set_weight_bias")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "squeeze-default-int8-dynamic"
+        subprocess.run(
+            [binary, "quantize", "--model", source, "--scheme", "int8-dynamic", "--out", folder],
+            check=True, capture_output=True,
+        )
+        line = 'folder = "squeeze-default-int8-dynamic"'
+        assert line in code, "the snippet's folder line changed"
+        model = run(code.replace(line, f"folder = {str(folder)!r}"))["model"]
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        texts = squeeze_cli.held_out()
+        with torch.no_grad():
+            theirs = np.array([model(**tokenizer(t, return_tensors="pt")).logits[0].numpy() for t in texts])
+    ours = np.array(squeeze_cli.logits(binary, source, texts, "--scheme", "int8-dynamic"))
+    gap = np.abs(ours - theirs).max(axis=1)
+    print(f"\nhands-on: take it home, {len(texts)} held-out sentences: torch rebuilt vs squeeze int8 "
+          f"max |diff| {gap.max():.2e}, median {np.median(gap):.2e}, "
+          f"labels agree {(ours.argmax(1) == theirs.argmax(1)).sum()}/{len(texts)}")
 
 
 if __name__ == "__main__":

@@ -185,13 +185,7 @@ pub struct DistillArgs {
 
 /// The quantize options an `--int8-embeddings` flag asks for.
 pub fn quantize_options(int8_embeddings: bool) -> QuantizeOptions {
-    QuantizeOptions {
-        embeddings: if int8_embeddings {
-            EmbeddingStorage::Int8PerRow
-        } else {
-            EmbeddingStorage::F32
-        },
-    }
+    QuantizeOptions::int8_embeddings(int8_embeddings)
 }
 
 #[derive(Args, Debug)]

@@ -19,6 +19,7 @@ use crate::lab::messages::{
     Sensitivity, TeacherReady, TeacherTable, UploadedModel,
 };
 use crate::lab::recipe::{RecipeOutcome, RecipePlan};
+use crate::lab::take_home::{Download, DownloadKind, ZipCheck};
 
 /// Identifies one call from the page; unique per worker.
 pub type RequestId = u32;
@@ -238,6 +239,24 @@ pub enum RequestBody {
         /// Store the word embeddings int8 per row.
         int8_embeddings: bool,
     },
+    /// Build a zip of the loaded model to download. Answered by [`ResponseBody::DownloadReady`].
+    Download(DownloadKind),
+    /// The /train student (now, or at its best held-out step) as a Hugging Face folder zip.
+    /// Answered by [`ResponseBody::DownloadReady`].
+    TrainDownload {
+        /// The student of the best held-out step rather than the current one.
+        best: bool,
+    },
+    /// Read a zip the learner saved, run its model on `text` and compare it with the lab's
+    /// model stored the same way. Answered by [`ResponseBody::ZipChecked`].
+    CheckZip {
+        /// The file's name.
+        name: String,
+        /// Its bytes.
+        bytes: Bytes,
+        /// The lab's sentence.
+        text: String,
+    },
     /// The `n` held-out sentences closest to changing label under `scheme`.
     /// Answered by [`ResponseBody::ClosestCallsFound`].
     ClosestCalls {
@@ -319,6 +338,10 @@ pub enum ResponseBody {
     RecipeLayerMeasured(LayerCosts),
     /// The mixed model judged (final answer to `RecipeApply`).
     RecipeApplied(Box<RecipeOutcome>),
+    /// A zip to save (final answer to `Download` and `TrainDownload`).
+    DownloadReady(Download),
+    /// A saved zip read back (final answer to `CheckZip`).
+    ZipChecked(ZipCheck),
     /// The request failed; `message` is one line a learner can read (final).
     Failed {
         /// What went wrong, naming the file or value at fault.

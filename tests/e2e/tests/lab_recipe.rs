@@ -112,6 +112,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
     );
     lab.element("recipe-apply")?.click()?;
     let first = wait_outcome(&lab, "")?;
+    eprintln!("recipe: built {first}");
 
     let outcome = lab.element("recipe-outcome")?;
     let bytes = number(&outcome, "data-bytes", "recipe-outcome")? as u64;
@@ -174,6 +175,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
         downloaded.bytes
     );
 
+    eprintln!("recipe: downloaded {name}");
     // Bad recipe files: one line each, the outcome shown stays.
     let dir = TempDir::new("recipes")?;
     let mut missing: serde_json::Value = serde_json::from_slice(&file)?;
@@ -203,6 +205,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
         );
     }
 
+    eprintln!("recipe: bad files refused");
     // The downloaded file loads back and rebuilds the same model.
     let path = dir.path().join(&name);
     std::fs::write(&path, &file)?;
@@ -214,6 +217,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
     let again = wait_outcome(&lab, "")?;
     ensure!(again == first, "loaded back: {again}, built: {first}");
 
+    eprintln!("recipe: loaded back");
     // Int8 embeddings at q4_k's size: the issue's ≤ 3.5 MB and ≥ 98% agreement.
     lab.browser
         .find(&format!(

@@ -147,7 +147,34 @@ fn own_sentences_train_a_student_tested_on_their_held_out_fifth_with_its_flips()
         let href = a.attr("href")?.unwrap_or_default();
         ensure!(href.contains("/lab?text="), "flip link {href}");
     }
-    eprintln!("train on own data: {train_n} training, {held_n} held out, {count} flips");
+    // Take the student home: a Hugging Face folder the native engine loads, of the
+    // student's shape, with the tokenizer it reads the held-out sentences with.
+    b.find(&testid("train-download"))?.click()?;
+    let saved = b.wait_for_element(&testid("train-saved"), TRAIN_TIMEOUT)?;
+    let name = saved.attr("data-file")?.unwrap_or_default();
+    ensure!(
+        name.starts_with("squeeze-student-step-") && name.ends_with(".zip"),
+        "{name}"
+    );
+    let zip = b.wait_download(&name, UI_TIMEOUT)?;
+    let files = engine::export::bundle::read(&zip)?;
+    ensure!(
+        files.kind == engine::export::bundle::BundleKind::HuggingFace,
+        "{:?}",
+        files.kind
+    );
+    let student = files.load()?;
+    ensure!(
+        student.info().layers == LiveConfig::default().layers,
+        "{} layers",
+        student.info().layers
+    );
+    let label = student.classify(&held_out[0])?.label;
+    ensure!(
+        ["NEGATIVE", "POSITIVE"].contains(&label.as_str()),
+        "{label}"
+    );
+    eprintln!("train on own data: {train_n} training, {held_n} held out, {count} flips; saved {name}");
     e2e::figures::console_clean(b, "/train")?;
     Ok(())
 }

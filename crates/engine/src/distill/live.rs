@@ -533,6 +533,11 @@ impl Trainer {
         self.best.as_ref().map(|b| (b.step, b.loss))
     }
 
+    /// The student's tokenizer (the teacher's, its vocabulary reordered), as a file.
+    pub fn tokenizer_file(&self) -> TokenizerFile {
+        TokenizerFile::Json(self.tokenizer.clone())
+    }
+
     /// The student as it stands, as a classifier (f32) with the teacher's tokenizer.
     pub fn student(&self) -> Result<Classifier> {
         self.classifier(self.student.to_safetensors()?)

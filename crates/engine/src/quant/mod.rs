@@ -154,6 +154,19 @@ pub struct QuantizeOptions {
     pub embeddings: embedding::EmbeddingStorage,
 }
 
+impl QuantizeOptions {
+    /// Word embeddings int8 per row when `int8_embeddings`, else f32 (the default).
+    pub fn int8_embeddings(int8_embeddings: bool) -> Self {
+        Self {
+            embeddings: if int8_embeddings {
+                embedding::EmbeddingStorage::Int8PerRow
+            } else {
+                embedding::EmbeddingStorage::F32
+            },
+        }
+    }
+}
+
 /// A Linear layer `y = x Wᵀ + b` in one of the schemes.
 #[derive(Clone, Debug)]
 pub enum Linear {

@@ -10,6 +10,7 @@ use crate::lab::messages::{
     TeacherReady, TeacherTable, UploadedModel,
 };
 use crate::lab::recipe::{RecipeOutcome, RecipePlan};
+use crate::lab::take_home::{Download, DownloadKind, ZipCheck};
 use crate::protocol::{ModelReady, RequestBody, ResponseBody};
 use crate::worker_bridge::{call, unexpected};
 
@@ -172,6 +173,39 @@ pub async fn recipe_apply(recipe: Recipe, int8_embeddings: bool) -> Result<Recip
     .await?
     {
         ResponseBody::RecipeApplied(outcome) => Ok(*outcome),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// A zip of the loaded model (or the recipe's mixed model) to save.
+pub async fn download(kind: DownloadKind) -> Result<Download, String> {
+    match call(RequestBody::Download(kind), None).await? {
+        ResponseBody::DownloadReady(d) => Ok(d),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// The /train student as a Hugging Face folder zip.
+pub async fn train_download(best: bool) -> Result<Download, String> {
+    match call(RequestBody::TrainDownload { best }, None).await? {
+        ResponseBody::DownloadReady(d) => Ok(d),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Reads a saved zip in the worker and compares its model with the lab's on `text`.
+pub async fn check_zip(name: String, bytes: Vec<u8>, text: String) -> Result<ZipCheck, String> {
+    match call(
+        RequestBody::CheckZip {
+            name,
+            bytes: Bytes(bytes),
+            text,
+        },
+        None,
+    )
+    .await?
+    {
+        ResponseBody::ZipChecked(c) => Ok(c),
         other => Err(unexpected(&other)),
     }
 }

@@ -18,8 +18,8 @@ use crate::lab::messages::ForwardTimes;
 use crate::lab::state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
 use crate::lab::url::{self as lab_url, ModelChoice};
 use crate::pages::lab_panels::{
-    BatchPanel, HubPanel, LabCtx, LayersPanel, RecipePanel, SchemesPanel, TeacherPanel,
-    UploadPanel,
+    BatchPanel, HubPanel, LabCtx, LayersPanel, RecipePanel, SchemesPanel, TakeHomePanel,
+    TeacherPanel, UploadPanel,
 };
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
 
@@ -257,6 +257,7 @@ pub fn Lab() -> impl IntoView {
         <BatchPanel ctx=ctx/>
         <LayersPanel ctx=ctx/>
         <RecipePanel ctx=ctx/>
+        <TakeHomePanel ctx=ctx/>
         <TeacherPanel ctx=ctx/>
         <UploadPanel ctx=ctx/>
         <HubPanel ctx=ctx/>

@@ -200,6 +200,26 @@ pub fn Train() -> impl IntoView {
             }
         });
     };
+    let downloading = RwSignal::new(false);
+    let saved = RwSignal::new(None::<String>);
+    let download = move || {
+        downloading.set(true);
+        spawn_local(async move {
+            let result = crate::lab::bridge::train_download(use_best.get_untracked()).await;
+            downloading.try_set(false);
+            let outcome = result.and_then(|d| {
+                crate::download::save(&d.file_name, &d.bytes.0, "application/zip").map(|()| d.file_name)
+            });
+            match outcome {
+                Ok(name) => {
+                    saved.try_set(Some(name));
+                }
+                Err(message) => {
+                    run.error.try_set(Some(message));
+                }
+            }
+        });
+    };
     let editable = move || matches!(run.phase.get(), Phase::Idle | Phase::Paused);
 
     view! {
@@ -459,7 +479,21 @@ pub fn Train() -> impl IntoView {
                     >
                         {move || if evaluating.get() { "Evaluating…" } else { "Evaluate" }}
                     </button>
+                    <button
+                        class="button"
+                        data-testid="train-download"
+                        disabled=move || downloading.get()
+                        title="config.json, model.safetensors and tokenizer.json in one zip: transformers loads the folder"
+                        on:click=move |_| download()
+                    >
+                        "Download this student (Hugging Face folder)"
+                    </button>
                 </div>
+                {move || saved.get().map(|name| view! {
+                    <p class="small" data-testid="train-saved" data-file=name.clone()>
+                        {format!("Saved {name} to your downloads.")}
+                    </p>
+                })}
                 {move || run.eval.get().map(|e| view! { <EvalTable eval=e/> })}
             </section>
         })}

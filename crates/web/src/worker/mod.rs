@@ -11,6 +11,7 @@ mod hub;
 mod lab;
 mod models;
 mod recipe;
+mod take_home;
 mod teacher;
 pub mod timing;
 mod train;
@@ -231,6 +232,18 @@ async fn handle(request: Request) -> ResponseBody {
             recipe::apply(loaded, recipe, int8_embeddings)
                 .map(|o| ResponseBody::RecipeApplied(Box::new(o)))
         }),
+        RequestBody::Download(kind) => with_model(|loaded| {
+            take_home::download(loaded, kind).map(ResponseBody::DownloadReady)
+        }),
+        RequestBody::CheckZip { name, bytes, text } => with_model(|loaded| {
+            take_home::check_zip(loaded, &name, &bytes.0, &text).map(ResponseBody::ZipChecked)
+        }),
+        RequestBody::TrainDownload { best } => {
+            match TRAINING.with(|t| t.borrow_mut().download(best)) {
+                Ok(d) => ResponseBody::DownloadReady(d),
+                Err(message) => failed(message),
+            }
+        }
         lab_request => MODEL.with(|m| match m.borrow().as_ref() {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => lab::handle(loaded, lab_request),

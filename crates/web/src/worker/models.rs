@@ -1,7 +1,7 @@
 //! The models the worker holds: the f32 classifier and its int8-dynamic copy,
 //! quantized once at load; and the timed comparison of one text.
 
-use crate::engine::{self, Classifier, ModelFiles, Scheme};
+use crate::engine::{self, Classifier, ModelFiles, Scheme, TokenizerFile};
 use crate::lab::messages::ForwardTimes;
 use crate::protocol::{Classified, ModelCard, ModelReady};
 
@@ -17,6 +17,8 @@ pub struct Loaded {
     pub ready: ModelReady,
     f32: Classifier,
     quantized: Classifier,
+    /// The tokenizer file it came with, for downloads.
+    tokenizer: TokenizerFile,
 }
 
 /// Downloads the folder at `base_url`, builds the f32 model and quantizes it.
@@ -65,6 +67,7 @@ pub fn build(
         ready,
         f32,
         quantized,
+        tokenizer: files.tokenizer.clone(),
     })
 }
 
@@ -72,6 +75,16 @@ impl Loaded {
     /// The f32 model.
     pub fn f32(&self) -> &Classifier {
         &self.f32
+    }
+
+    /// The tokenizer file the model was loaded with.
+    pub fn tokenizer(&self) -> &TokenizerFile {
+        &self.tokenizer
+    }
+
+    /// A short name for the model's downloads: its card's name, else `model`.
+    pub fn name(&self) -> &str {
+        self.ready.card.as_ref().map_or("model", |c| c.name.as_str())
     }
 
     /// The quantized (int8-dynamic) copy.

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::engine::recipe::{self, EvalSet, Evaluation, LayerCosts, Recipe};
-use crate::engine::{Classifier, EmbeddingStorage, Encoding, QuantizeOptions, Scheme};
+use crate::engine::{Classifier, Encoding, QuantizeOptions, Scheme};
 use crate::lab::recipe::{RecipeOutcome, RecipePlan, CANDIDATES};
 
 use super::lab::{held_out_set, parse_tsv};
@@ -96,10 +96,9 @@ pub fn apply(
     int8_embeddings: bool,
 ) -> Result<RecipeOutcome, String> {
     let f32 = loaded.f32();
-    let options = options(int8_embeddings);
+    let options = QuantizeOptions::int8_embeddings(int8_embeddings);
     let mixed = f32
-        .quantize_with(Scheme::F32, options)
-        .and_then(|base| base.apply_recipe(&recipe))
+        .apply_recipe_with(&recipe, options)
         .map_err(|e| e.to_string())?;
     STATE.with(|s| {
         let mut s = s.borrow_mut();
@@ -155,15 +154,6 @@ pub fn mixed(loaded: &Loaded) -> Option<Classifier> {
     })
 }
 
-fn options(int8_embeddings: bool) -> QuantizeOptions {
-    QuantizeOptions {
-        embeddings: if int8_embeddings {
-            EmbeddingStorage::Int8PerRow
-        } else {
-            EmbeddingStorage::F32
-        },
-    }
-}
 
 fn current<'a>(s: &'a Option<State>, loaded: &Loaded) -> Result<&'a State, String> {
     s.as_ref()

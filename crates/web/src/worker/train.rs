@@ -7,6 +7,7 @@ use crate::engine::distill::pipeline::LABELS;
 use crate::engine::distill::text::Labelled;
 use crate::engine::{ModelFiles, Scheme};
 use crate::lab::messages::OwnData;
+use crate::lab::take_home::Download;
 use crate::figures::messages::SoftTargets;
 use crate::protocol::{TrainProgress, TrainReady};
 
@@ -98,6 +99,23 @@ impl Training {
             })
             .collect();
         Ok(data)
+    }
+
+    /// The student (now, or at its best held-out step) as a Hugging Face folder zip.
+    pub fn download(&mut self, best: bool) -> Result<Download, String> {
+        let trainer = self.trainer()?;
+        let (student, step) = if best {
+            let step = trainer.best_step().map_or(trainer.steps(), |(s, _)| s);
+            (trainer.best_student(), step)
+        } else {
+            (trainer.student(), trainer.steps())
+        };
+        let student = student.map_err(|e| e.to_string())?;
+        super::take_home::student_download(
+            &student,
+            &trainer.tokenizer_file(),
+            &format!("student-step-{step}"),
+        )
     }
 
     fn trainer(&mut self) -> Result<&mut Trainer, String> {

@@ -12,6 +12,7 @@ pub mod own_data;
 mod panel_run;
 mod recipe;
 mod schemes;
+mod take_home;
 mod teacher;
 mod upload;
 
@@ -27,6 +28,7 @@ pub use hub::HubPanel;
 pub use layers::LayersPanel;
 pub use recipe::RecipePanel;
 pub use schemes::SchemesPanel;
+pub use take_home::TakeHomePanel;
 pub use teacher::TeacherPanel;
 pub use upload::UploadPanel;
 

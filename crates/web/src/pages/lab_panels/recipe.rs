@@ -5,6 +5,8 @@
 //! The recipe downloads as JSON (the format `squeeze quantize --recipe` reads), and a
 //! recipe file can be loaded back.
 
+use std::sync::Arc;
+
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -73,15 +75,17 @@ pub fn RecipePanel(
     // budget plus this.
     let emb_saving = move || if int8_embeddings.get() { saving() } else { 0 };
     let search_budget = move || budget.get() + emb_saving();
-    // The frontier of the measured costs, computed once per measurement.
-    let frontier = RwSignal::new(None::<std::sync::Arc<Frontier>>);
-    Effect::new(move |_| {
-        frontier.set(sens.with(|s| {
-            s.as_ref()
-                .and_then(|s| Frontier::new(s).ok())
-                .map(std::sync::Arc::new)
-        }))
-    });
+    // The frontier of the measured costs, computed once per measurement (synchronously:
+    // the Build button is enabled in the same tick as the measurements arrive).
+    let frontier = Memo::new_with_compare(
+        move |_| sens.with(|s| s.as_ref().and_then(|s| Frontier::new(s).ok()).map(Arc::new)),
+        |old: Option<&Option<Arc<Frontier>>>, new: Option<&Option<Arc<Frontier>>>| {
+            match (old.and_then(Option::as_ref), new.and_then(Option::as_ref)) {
+                (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+                (a, b) => a.is_some() != b.is_some(),
+            }
+        },
+    );
     let preview = Memo::new(move |_| {
         let budget = search_budget();
         frontier.with(|f| f.as_ref().map(|f| for_budget(f, budget)))
