@@ -41,9 +41,11 @@ def main() -> int:
     ).eval()
     ours = np.array(squeeze_cli.logits(args.squeeze, args.export, texts), dtype=np.float32)
     theirs = []
+    # squeeze truncates at the model's positions: 512 for DistilBERT, 64 for a /train student.
+    max_length = model.config.max_position_embeddings
     with torch.no_grad():
         for text in texts:
-            enc = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+            enc = tokenizer(text, return_tensors="pt", truncation=True, max_length=max_length)
             theirs.append(model(**enc).logits[0].numpy())
     theirs = np.array(theirs, dtype=np.float32)
     diff = float(np.abs(ours - theirs).max())

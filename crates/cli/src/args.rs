@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use engine::{EmbeddingStorage, QuantizeOptions, Scheme};
+use engine::{QuantizeOptions, Scheme};
 
 /// See how quantization changes a DistilBERT classifier: logits, error, size and speed.
 #[derive(Parser, Debug)]
@@ -178,6 +178,10 @@ pub struct DistillArgs {
     /// Scheme of the quantized student in the final comparison.
     #[arg(long, default_value = "int8-dynamic")]
     pub scheme: Scheme,
+    /// Save the trained student here as a Hugging Face folder (config.json,
+    /// model.safetensors, tokenizer.json), as the /train page's download holds it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -163,6 +163,14 @@ pub fn count_word(n: usize) -> String {
         .map_or_else(|| n.to_string(), |w| (*w).to_string())
 }
 
+/// Numbers as `{:?}`, comma-separated (a data attribute a test reads back exactly).
+pub fn f64_list(xs: &[f64]) -> String {
+    xs.iter()
+        .map(|x| format!("{x:?}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

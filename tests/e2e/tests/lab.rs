@@ -167,6 +167,21 @@ fn check_run(lab: &Lab, text: &str, native: &(Classifier, Classifier)) -> Result
             "{id}: data-ms {ms} is not a duration"
         );
     }
+    // The cold start beside the medians: the worker's three warm-up forwards after load
+    // (issue 14, item 6), each a real duration.
+    for attr in ["data-after-load-f32", "data-after-load-int8"] {
+        let raw = lab.attr("speed", attr)?;
+        let times: Vec<f64> = raw
+            .split(',')
+            .map(|x| x.parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("speed {attr} `{raw}`: {e}"))?;
+        ensure!(
+            times.len() == 3 && times.iter().all(|t| t.is_finite() && *t >= 0.0),
+            "speed {attr}: {times:?}"
+        );
+        eprintln!("lab: {attr} {times:?} ms");
+    }
     ensure!(
         !lab.has("lab-error")?,
         "lab-error shown after a successful run"

@@ -31,35 +31,43 @@ fn held_out(f32: &Classifier) -> Result<EvalSet> {
 }
 
 fn wait_phase(lab: &Lab<'_>, phase: &str) -> Result<()> {
-    lab.browser
-        .wait_for(&format!("the recipe panel to be {phase}"), WORK_TIMEOUT, |s| {
+    lab.browser.wait_for(
+        &format!("the recipe panel to be {phase}"),
+        WORK_TIMEOUT,
+        |s| {
             if let Some(e) = s.try_find(&testid("recipe-error"))? {
                 return Err(e2e::Error(format!("recipe error: {}", e.text()?)));
             }
             let panel = s.find(&testid("recipe-panel"))?;
             Ok((panel.attr("data-phase")?.as_deref() == Some(phase)).then_some(()))
-        })?;
+        },
+    )?;
     Ok(())
 }
 
-/// Waits for an outcome other than `before` (its data-bytes and data-mean-mse).
-fn wait_outcome(lab: &Lab<'_>, before: &str) -> Result<String> {
+/// Waits for the panel's `runs`-th outcome and returns its key (bytes, mean MSE, embeddings).
+fn wait_outcome(lab: &Lab<'_>, runs: u32) -> Result<String> {
     Ok(lab
         .browser
-        .wait_for("the recipe's outcome", WORK_TIMEOUT, |s| {
+        .wait_for(&format!("the recipe's outcome {runs}"), WORK_TIMEOUT, |s| {
             if let Some(e) = s.try_find(&testid("recipe-error"))? {
                 return Err(e2e::Error(format!("recipe error: {}", e.text()?)));
             }
-            let Some(o) = s.try_find(&testid("recipe-outcome"))? else {
+            let panel = s.find(&testid("recipe-panel"))?;
+            let shown: u32 = panel
+                .attr("data-runs")?
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0);
+            if shown < runs || panel.attr("data-phase")?.as_deref() != Some("measured") {
                 return Ok(None);
-            };
-            let key = format!(
+            }
+            let o = s.find(&testid("recipe-outcome"))?;
+            Ok(Some(format!(
                 "{}/{}/{}",
                 o.attr("data-bytes")?.unwrap_or_default(),
                 o.attr("data-mean-mse")?.unwrap_or_default(),
                 o.attr("data-int8-embeddings")?.unwrap_or_default()
-            );
-            Ok((key != before).then_some(key))
+            )))
         })?)
 }
 
@@ -99,7 +107,10 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
     let int8_bytes = f32.quantize(Scheme::Int8Dynamic)?.size().total_bytes;
 
     lab.browser
-        .find(&format!("{} option[value=\"16\"]", testid("recipe-sentences")))?
+        .find(&format!(
+            "{} option[value=\"16\"]",
+            testid("recipe-sentences")
+        ))?
         .click()?;
     lab.element("recipe-measure")?.click()?;
     wait_phase(&lab, "measured")?;
@@ -111,7 +122,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
         "preview {predicted} B > int8-dynamic {int8_bytes} B"
     );
     lab.element("recipe-apply")?.click()?;
-    let first = wait_outcome(&lab, "")?;
+    let first = wait_outcome(&lab, 1)?;
     eprintln!("recipe: built {first}");
 
     let outcome = lab.element("recipe-outcome")?;
@@ -181,8 +192,16 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
     let mut missing: serde_json::Value = serde_json::from_slice(&file)?;
     missing["layers"][0]["layer"] = "transformer.layer.9.ffn.lin9".into();
     let cases = [
-        ("missing-layer.json", missing.to_string(), "transformer.layer.9.ffn.lin9"),
-        ("notes.json", "these are my notes".to_string(), "not a recipe file"),
+        (
+            "missing-layer.json",
+            missing.to_string(),
+            "transformer.layer.9.ffn.lin9",
+        ),
+        (
+            "notes.json",
+            "these are my notes".to_string(),
+            "not a recipe file",
+        ),
         (
             "other.json",
             r#"{"format": "something-else", "version": 1}"#.to_string(),
@@ -211,10 +230,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
     std::fs::write(&path, &file)?;
     lab.element("recipe-file")?
         .send_keys(&path.display().to_string())?;
-    lab.browser.wait_for("the error to clear", UI_TIMEOUT, |s| {
-        Ok(s.try_find(&testid("recipe-error"))?.is_none().then_some(()))
-    })?;
-    let again = wait_outcome(&lab, "")?;
+    let again = wait_outcome(&lab, 2)?;
     ensure!(again == first, "loaded back: {again}, built: {first}");
 
     eprintln!("recipe: loaded back");
@@ -227,7 +243,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
         .click()?;
     lab.element("recipe-int8-embeddings")?.click()?;
     lab.element("recipe-apply")?.click()?;
-    wait_outcome(&lab, &first)?;
+    wait_outcome(&lab, 3)?;
     let outcome = lab.element("recipe-outcome")?;
     let small = number(&outcome, "data-bytes", "recipe-outcome")? as u64;
     let small_agreement = number(&outcome, "data-agreement", "recipe-outcome")?;

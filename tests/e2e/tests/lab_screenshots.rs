@@ -30,6 +30,21 @@ fn lab_screenshots_at_desktop_and_phone_width() -> Result<()> {
             let state = s.find("[data-testid=batch-panel]")?.attr("data-state")?;
             Ok((state.as_deref() == Some("done")).then_some(()))
         })?;
+    // A recipe built (16 development sentences, the int8-dynamic budget) for the panel.
+    lab.browser
+        .find("[data-testid=recipe-sentences] option[value=\"16\"]")?
+        .click()?;
+    lab.element("recipe-measure")?.click()?;
+    lab.browser
+        .wait_for("the recipe's measurements", Duration::from_secs(180), |s| {
+            let phase = s.find("[data-testid=recipe-panel]")?.attr("data-phase")?;
+            Ok((phase.as_deref() == Some("measured")).then_some(()))
+        })?;
+    lab.element("recipe-apply")?.click()?;
+    lab.browser
+        .wait_for("the recipe's outcome", Duration::from_secs(180), |s| {
+            Ok(s.try_find("[data-testid=recipe-outcome]")?.map(|_| ()))
+        })?;
     let write = std::env::var_os("SQUEEZE_SCREENSHOTS").is_some();
     for width in [1280u32, 375] {
         lab.browser.set_window_size(width, 900)?;
@@ -41,6 +56,22 @@ fn lab_screenshots_at_desktop_and_phone_width() -> Result<()> {
             .unwrap_or(900) as u32;
         lab.browser.set_window_size(width, height + 40)?;
         std::thread::sleep(Duration::from_millis(500));
+        // Nothing wider than the window: tables scroll inside their box, charts scale.
+        let scroll = lab
+            .browser
+            .execute("return document.documentElement.scrollWidth;", vec![])?
+            .as_u64()
+            .unwrap_or(0) as u32;
+        if scroll > width {
+            let wide = lab.browser.execute(
+                "return [...document.querySelectorAll('body *')]\
+                 .filter(e => e.getBoundingClientRect().right > innerWidth + 1)\
+                 .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= innerWidth + 1)\
+                 .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + (e.dataset.testid || '') + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )?;
+            anyhow::bail!("the lab scrolls sideways at {width} px ({scroll} px wide): {wide}");
+        }
         let png = lab.browser.screenshot_png()?;
         let (w, h) = png_size(&png).ok_or_else(|| anyhow::anyhow!("not a PNG"))?;
         ensure!(w == width, "screenshot is {w} px wide, asked {width}");

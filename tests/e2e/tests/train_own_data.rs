@@ -121,7 +121,9 @@ fn own_sentences_train_a_student_tested_on_their_held_out_fifth_with_its_flips()
     let (train_n, held_n) = native.sentences();
     let ready = b.find(&testid("train-ready"))?.text()?;
     ensure!(
-        ready.contains(&format!("{train_n} training and {held_n} held-out sentences")),
+        ready.contains(&format!(
+            "{train_n} training and {held_n} held-out sentences"
+        )),
         "page: {ready}; native: {train_n} training, {held_n} held out"
     );
     ensure!(held_n == 8, "{held_n} held out of 40");
@@ -140,7 +142,10 @@ fn own_sentences_train_a_student_tested_on_their_held_out_fifth_with_its_flips()
     let count: usize = finder.attr("data-count")?.unwrap_or_default().parse()?;
     let flips = b.find_all(&format!("{} a", testid("train-flip")))?;
     ensure!(flips.len() == count, "{} links, count {count}", flips.len());
-    ensure!(count <= 2 * held_n, "{count} flips of {held_n} sentences × 2 students");
+    ensure!(
+        count <= 2 * held_n,
+        "{count} flips of {held_n} sentences × 2 students"
+    );
     for a in &flips {
         let text = a.text()?;
         ensure!(held_out.contains(&text), "flip {text:?} is not held out");
@@ -174,7 +179,9 @@ fn own_sentences_train_a_student_tested_on_their_held_out_fifth_with_its_flips()
         ["NEGATIVE", "POSITIVE"].contains(&label.as_str()),
         "{label}"
     );
-    eprintln!("train on own data: {train_n} training, {held_n} held out, {count} flips; saved {name}");
+    eprintln!(
+        "train on own data: {train_n} training, {held_n} held out, {count} flips; saved {name}"
+    );
     e2e::figures::console_clean(b, "/train")?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use engine::distill::live::{LiveConfig, LiveEval, LiveLoss, Trainer};
 use serde::Serialize;
 
 use crate::args::DistillArgs;
-use crate::model_dir;
+use crate::{model_dir, out_dir};
 
 #[derive(Serialize)]
 struct Report {
@@ -33,6 +33,10 @@ struct Report {
 
 /// Runs the subcommand.
 pub fn run(args: &DistillArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    // A folder that cannot take the student is refused before a step is taken.
+    if let Some(dir) = &args.out {
+        out_dir::check(dir)?;
+    }
     let files = model_dir::files(&args.teacher)?;
     let config = LiveConfig {
         layers: args.layers,
@@ -105,10 +109,16 @@ pub fn run(args: &DistillArgs, out: &mut impl Write) -> anyhow::Result<()> {
         eval,
         steps_per_second: args.steps as f64 / seconds.max(1e-9),
     };
+    if let Some(dir) = &args.out {
+        save_student(&trainer, dir)?;
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if let Some(dir) = &args.out {
+        writeln!(out, "student saved to {}", dir.display())?;
     }
     writeln!(
         out,
@@ -138,5 +148,17 @@ pub fn run(args: &DistillArgs, out: &mut impl Write) -> anyhow::Result<()> {
         report.eval.mse_teacher_quantized,
         report.eval.mse_student_quantized
     )?;
+    Ok(())
+}
+
+/// Writes the student as a Hugging Face folder: what the /train page's download holds.
+fn save_student(trainer: &Trainer, dir: &std::path::Path) -> anyhow::Result<()> {
+    let student = trainer.student()?;
+    let files = student.export_hf(engine::export::hf::Precision::F32)?;
+    let tokenizer = trainer.tokenizer_file();
+    out_dir::create(dir)?;
+    out_dir::write(dir, "config.json", &files.config)?;
+    out_dir::write(dir, "model.safetensors", &files.weights)?;
+    out_dir::write(dir, tokenizer.file_name(), tokenizer.bytes())?;
     Ok(())
 }

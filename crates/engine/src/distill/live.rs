@@ -273,11 +273,10 @@ impl Sentences {
                 rows.len()
             )));
         }
-        let (held_out, train): (Vec<_>, Vec<_>) = rows
-            .iter()
-            .enumerate()
-            .partition(|(i, _)| i % 5 == 4);
-        let unzip = |v: Vec<(usize, &Labelled)>| v.into_iter().map(|(_, l)| l.clone()).collect::<Vec<_>>();
+        let (held_out, train): (Vec<_>, Vec<_>) =
+            rows.iter().enumerate().partition(|(i, _)| i % 5 == 4);
+        let unzip =
+            |v: Vec<(usize, &Labelled)>| v.into_iter().map(|(_, l)| l.clone()).collect::<Vec<_>>();
         Ok(Self {
             transfer: with_variants(&unzip(train)),
             held_out: unzip(held_out),
@@ -362,7 +361,11 @@ impl Trainer {
         if held_ids.is_empty() || train_ids.is_empty() {
             return Err(Error::Data(format!(
                 "no sentence of the {} fits the student's {MAX_TOKENS} tokens",
-                if held_ids.is_empty() { "held-out fifth" } else { "transfer text" }
+                if held_ids.is_empty() {
+                    "held-out fifth"
+                } else {
+                    "transfer text"
+                }
             )));
         }
         let label = |seqs: Vec<Vec<u32>>| -> Result<Vec<Row>> {
@@ -695,17 +698,25 @@ mod tests {
         assert!(held[0].starts_with("review 4:") && held[5].starts_with("review 29:"));
         // 24 learned from, each with its variants; no held-out sentence among them.
         assert_eq!(s.transfer.len(), 24 * (1 + VARIANTS_PER_SENTENCE));
-        assert!(s.transfer[..24].iter().all(|t| !held.contains(&t.text.as_str())));
+        assert!(s.transfer[..24]
+            .iter()
+            .all(|t| !held.contains(&t.text.as_str())));
         let err = Sentences::own(&labelled(24)).unwrap_err().to_string();
-        assert!(err.contains("24 usable sentences") && err.contains("at least 25"), "{err}");
+        assert!(
+            err.contains("24 usable sentences") && err.contains("at least 25"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_run_on_own_sentences_tests_on_them_and_lists_the_students_flips() {
         let rows = labelled(40);
-        let mut t =
-            Trainer::with_sentences(&bundled(), LiveConfig::default(), Sentences::own(&rows).unwrap())
-                .unwrap();
+        let mut t = Trainer::with_sentences(
+            &bundled(),
+            LiveConfig::default(),
+            Sentences::own(&rows).unwrap(),
+        )
+        .unwrap();
         assert_eq!(t.sentences().1, 8);
         t.step().unwrap();
         let eval = t.evaluate(Scheme::Q4_0).unwrap();
@@ -721,7 +732,9 @@ mod tests {
                 if label != teacher {
                     expected += 1;
                     assert!(
-                        eval.flips.iter().any(|f| f.text == row.text && f.model == name),
+                        eval.flips
+                            .iter()
+                            .any(|f| f.text == row.text && f.model == name),
                         "{name} flips {:?} but it is not listed",
                         row.text
                     );

@@ -296,12 +296,25 @@ pub struct TeacherTable {
 }
 
 /// Both models' forward times on one text, measured in the worker.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForwardTimes {
     /// The f32 model.
     pub f32: ForwardTime,
     /// The quantized model.
     pub quantized: ForwardTime,
+    /// The first forwards after the model loaded.
+    #[serde(default)]
+    pub after_load: AfterLoad,
+}
+
+/// The first forwards after a model loaded (the worker's warm-up, before the learner's
+/// first click), in ms: what a cold start costs, next to the medians.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AfterLoad {
+    /// f32 forwards, in order.
+    pub f32: Vec<f64>,
+    /// Quantized forwards, in order.
+    pub quantized: Vec<f64>,
 }
 
 /// How long one forward takes, as measured in the worker with `performance.now()`.

@@ -6,6 +6,6 @@ pub mod bridge;
 pub mod charts;
 pub mod messages;
 pub mod recipe;
-pub mod take_home;
 pub mod state;
+pub mod take_home;
 pub mod url;

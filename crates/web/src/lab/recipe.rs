@@ -149,7 +149,10 @@ mod tests {
     #[test]
     fn int8_embeddings_save_three_quarters_less_the_scales() {
         // The bundled student's table: 6,183 × 256.
-        assert_eq!(int8_embedding_saving(6183, 256), 6_331_392 - 1_582_848 - 24_732);
+        assert_eq!(
+            int8_embedding_saving(6183, 256),
+            6_331_392 - 1_582_848 - 24_732
+        );
         assert_eq!(file_name(7_971_234), "recipe-7.97MB.json");
     }
 

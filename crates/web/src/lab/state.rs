@@ -2,6 +2,7 @@
 //! input checks and what a result shows. Components only render these.
 
 use crate::format;
+use crate::lab::messages::AfterLoad;
 use crate::protocol::{Classified, ModelReady};
 
 /// The sentence the lab starts with when the URL names none.
@@ -220,6 +221,25 @@ impl ResultView {
     }
 }
 
+/// The cold start in words: the first forwards after load, e.g. `first forwards after
+/// load (…): f32 34.2, 6.10, 5.90 ms · int8 …`; empty before the warm-up ran.
+pub fn after_load_note(a: &AfterLoad) -> String {
+    if a.f32.is_empty() {
+        return String::new();
+    }
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|&ms| format::ms(ms).trim_end_matches(" ms").to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "first forwards after load (a warm-up before your first click): f32 {} ms · int8 {} ms",
+        list(&a.f32),
+        list(&a.quantized)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +289,20 @@ mod tests {
         assert_eq!(
             failed.message(),
             "Could not load the model: config.json: missing field `dim`"
+        );
+    }
+
+    #[test]
+    fn the_cold_start_is_listed_per_model() {
+        assert_eq!(after_load_note(&AfterLoad::default()), "");
+        let a = AfterLoad {
+            f32: vec![34.25, 6.1, 5.9],
+            quantized: vec![12.0, 4.0, 3.8],
+        };
+        assert_eq!(
+            after_load_note(&a),
+            "first forwards after load (a warm-up before your first click): \
+             f32 34.2, 6.10, 5.90 ms · int8 12.0, 4.00, 3.80 ms"
         );
     }
 

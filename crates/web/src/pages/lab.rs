@@ -15,7 +15,9 @@ use crate::components::metric_card::MetricCard;
 use crate::components::model_panel::ModelPanel;
 use crate::format;
 use crate::lab::messages::ForwardTimes;
-use crate::lab::state::{check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE};
+use crate::lab::state::{
+    after_load_note, check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE,
+};
 use crate::lab::url::{self as lab_url, ModelChoice};
 use crate::pages::lab_panels::{
     BatchPanel, HubPanel, LabCtx, LayersPanel, RecipePanel, SchemesPanel, TakeHomePanel,
@@ -333,21 +335,25 @@ fn Results(
                             title="Speed of int8"
                             value=format::speed(t.f32.ms, t.quantized.ms)
                             detail=format!(
-                                "{} vs {} per forward (median of {} × {})",
+                                "{} vs {} per forward (median of {} × {}); {}",
                                 format::ms(t.f32.ms),
                                 format::ms(t.quantized.ms),
                                 t.f32.samples,
                                 t.f32.forwards_per_sample,
+                                after_load_note(&t.after_load),
                             )
+                            attr:data-testid="speed"
+                            attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
+                            attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
                         />
-                    },
+                    }.into_any(),
                     None => view! {
                         <MetricCard
                             title="Speed of int8"
                             value="timing…".to_string()
                             detail="the logits are ready; now each model runs again and again to time it".to_string()
                         />
-                    },
+                    }.into_any(),
                 }}
                 <MetricCard
                     title="Labels"

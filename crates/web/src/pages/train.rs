@@ -208,7 +208,8 @@ pub fn Train() -> impl IntoView {
             let result = crate::lab::bridge::train_download(use_best.get_untracked()).await;
             downloading.try_set(false);
             let outcome = result.and_then(|d| {
-                crate::download::save(&d.file_name, &d.bytes.0, "application/zip").map(|()| d.file_name)
+                crate::download::save(&d.file_name, &d.bytes.0, "application/zip")
+                    .map(|()| d.file_name)
             });
             match outcome {
                 Ok(name) => {

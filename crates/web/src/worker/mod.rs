@@ -98,7 +98,7 @@ async fn handle(request: Request) -> ResponseBody {
             match models::load(&base_url, progress).await {
                 Ok(loaded) => {
                     let ready = loaded.ready.clone();
-                    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                    install(loaded);
                     ResponseBody::ModelReady(ready)
                 }
                 Err(message) => failed(message),
@@ -182,7 +182,7 @@ async fn handle(request: Request) -> ResponseBody {
             match hub::load(&hub, &id, progress).await {
                 Ok(loaded) => {
                     let ready = loaded.ready.clone();
-                    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                    install(loaded);
                     ResponseBody::ModelReady(ready)
                 }
                 Err(message) => failed(message),
@@ -192,7 +192,7 @@ async fn handle(request: Request) -> ResponseBody {
         RequestBody::LoadFiles(upload) => match lab::load_upload(upload) {
             Ok(loaded) => {
                 let ready = loaded.ready.clone();
-                MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+                install(loaded);
                 ResponseBody::ModelReady(ready)
             }
             Err(message) => failed(message),
@@ -219,9 +219,9 @@ async fn handle(request: Request) -> ResponseBody {
             None => failed("no model is loaded yet".to_string()),
             Some(loaded) => figures::handle(loaded, figure_request),
         }),
-        RequestBody::RecipeStart { sentences } => with_model(|loaded| {
-            recipe::start(loaded, sentences).map(ResponseBody::RecipePlanned)
-        }),
+        RequestBody::RecipeStart { sentences } => {
+            with_model(|loaded| recipe::start(loaded, sentences).map(ResponseBody::RecipePlanned))
+        }
         RequestBody::RecipeLayer { layer } => with_model(|loaded| {
             recipe::layer(loaded, &layer).map(ResponseBody::RecipeLayerMeasured)
         }),
@@ -232,9 +232,9 @@ async fn handle(request: Request) -> ResponseBody {
             recipe::apply(loaded, recipe, int8_embeddings)
                 .map(|o| ResponseBody::RecipeApplied(Box::new(o)))
         }),
-        RequestBody::Download(kind) => with_model(|loaded| {
-            take_home::download(loaded, kind).map(ResponseBody::DownloadReady)
-        }),
+        RequestBody::Download(kind) => {
+            with_model(|loaded| take_home::download(loaded, kind).map(ResponseBody::DownloadReady))
+        }
         RequestBody::CheckZip { name, bytes, text } => with_model(|loaded| {
             take_home::check_zip(loaded, &name, &bytes.0, &text).map(ResponseBody::ZipChecked)
         }),
@@ -257,4 +257,17 @@ fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> Respon
         None => failed("no model is loaded yet".to_string()),
         Some(loaded) => f(loaded).unwrap_or_else(failed),
     })
+}
+
+/// Makes `loaded` the worker's model, then — once the answer saying so has gone out —
+/// warms it up (see [`Loaded::warm_up`]) while the learner reads.
+fn install(loaded: Loaded) {
+    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+    wasm_bindgen_futures::spawn_local(async {
+        MODEL.with(|m| {
+            if let Some(loaded) = m.borrow_mut().as_mut() {
+                loaded.warm_up();
+            }
+        })
+    });
 }

@@ -2,7 +2,7 @@
 //! quantized once at load; and the timed comparison of one text.
 
 use crate::engine::{self, Classifier, ModelFiles, Scheme, TokenizerFile};
-use crate::lab::messages::ForwardTimes;
+use crate::lab::messages::{AfterLoad, ForwardTimes};
 use crate::protocol::{Classified, ModelCard, ModelReady};
 
 use super::fetch;
@@ -10,6 +10,15 @@ use super::timing::{self, now_ms};
 
 /// The scheme the lab compares against f32.
 const SCHEME: Scheme = Scheme::Int8Dynamic;
+
+/// What the warm-up runs: a short sentence, as a learner's first one is.
+const WARM_UP_TEXT: &str = "I love learning about AI!";
+
+/// Forwards of each model in the warm-up; the first [`AFTER_LOAD_SHOWN`] are reported.
+const WARM_UP_RUNS: usize = 6;
+
+/// Warm-up forwards shown in the speed card.
+pub const AFTER_LOAD_SHOWN: usize = 3;
 
 /// A loaded model folder.
 pub struct Loaded {
@@ -19,6 +28,8 @@ pub struct Loaded {
     quantized: Classifier,
     /// The tokenizer file it came with, for downloads.
     tokenizer: TokenizerFile,
+    /// The first forwards after load, once warmed up.
+    after_load: AfterLoad,
 }
 
 /// Downloads the folder at `base_url`, builds the f32 model and quantizes it.
@@ -68,6 +79,7 @@ pub fn build(
         f32,
         quantized,
         tokenizer: files.tokenizer.clone(),
+        after_load: AfterLoad::default(),
     })
 }
 
@@ -84,7 +96,10 @@ impl Loaded {
 
     /// A short name for the model's downloads: its card's name, else `model`.
     pub fn name(&self) -> &str {
-        self.ready.card.as_ref().map_or("model", |c| c.name.as_str())
+        self.ready
+            .card
+            .as_ref()
+            .map_or("model", |c| c.name.as_str())
     }
 
     /// The quantized (int8-dynamic) copy.
@@ -100,12 +115,42 @@ impl Loaded {
         })
     }
 
+    /// Runs each model [`WARM_UP_RUNS`] times on a short sentence, right after loading:
+    /// the browser compiles wasm in tiers and optimises the hot functions after their
+    /// first runs, so these forwards are slower than later ones. Doing them here, while
+    /// the learner reads, spares the first click; the first ones are kept to show.
+    pub fn warm_up(&mut self) {
+        if !self.after_load.f32.is_empty() {
+            return;
+        }
+        let Ok(enc) = self.f32.encode(WARM_UP_TEXT) else {
+            return;
+        };
+        let mut times = AfterLoad::default();
+        for _ in 0..WARM_UP_RUNS {
+            for (model, out) in [
+                (&self.f32, &mut times.f32),
+                (&self.quantized, &mut times.quantized),
+            ] {
+                let start = now_ms();
+                if model.logits(&enc).is_err() {
+                    return;
+                }
+                out.push(now_ms() - start);
+            }
+        }
+        times.f32.truncate(AFTER_LOAD_SHOWN);
+        times.quantized.truncate(AFTER_LOAD_SHOWN);
+        self.after_load = times;
+    }
+
     /// Times each model's forward on `text` (after `classify`, so the code is warm).
     pub fn time_forwards(&self, text: &str) -> engine::Result<ForwardTimes> {
         let encoding = self.f32.encode(text)?;
         Ok(ForwardTimes {
             f32: timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?,
             quantized: timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?,
+            after_load: self.after_load.clone(),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! (data/sentiment/test.tsv) judge: the recipe never sees what it is reported on.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use crate::engine::recipe::{self, EvalSet, Evaluation, LayerCosts, Recipe};
@@ -102,7 +103,9 @@ pub fn apply(
         .map_err(|e| e.to_string())?;
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if s.as_ref().is_none_or(|st| st.source != loaded.ready.base_url) {
+        if s.as_ref()
+            .is_none_or(|st| st.source != loaded.ready.base_url)
+        {
             // A recipe file applied before any measuring: nothing to reuse.
             *s = Some(State {
                 source: loaded.ready.base_url.clone(),
@@ -122,14 +125,17 @@ pub fn apply(
         let mut uniform = Vec::new();
         for scheme in CANDIDATES {
             let key = (scheme, int8_embeddings);
-            if !state.uniform.contains_key(&key) {
-                let model = f32
-                    .quantize_with(scheme, options)
-                    .map_err(|e| e.to_string())?;
-                let e = set.evaluate(&model).map_err(|e| e.to_string())?;
-                state.uniform.insert(key, e);
-            }
-            uniform.push((scheme, state.uniform[&key].clone()));
+            let eval = match state.uniform.entry(key) {
+                Entry::Occupied(e) => e.get().clone(),
+                Entry::Vacant(slot) => {
+                    let model = f32
+                        .quantize_with(scheme, options)
+                        .map_err(|e| e.to_string())?;
+                    let e = set.evaluate(&model).map_err(|e| e.to_string())?;
+                    slot.insert(e).clone()
+                }
+            };
+            uniform.push((scheme, eval));
         }
         let mut recipe = recipe;
         recipe.bytes = judged.bytes;
@@ -153,7 +159,6 @@ pub fn mixed(loaded: &Loaded) -> Option<Classifier> {
             .map(|(_, model)| model.clone())
     })
 }
-
 
 fn current<'a>(s: &'a Option<State>, loaded: &Loaded) -> Result<&'a State, String> {
     s.as_ref()

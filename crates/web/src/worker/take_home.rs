@@ -56,7 +56,12 @@ pub fn student_download(
 
 /// Reads the zip `bytes`, runs the model in it on `text` and compares its logits with the
 /// lab's model stored the same way (same scheme per layer, same embeddings).
-pub fn check_zip(loaded: &Loaded, name: &str, bytes: &[u8], text: &str) -> Result<ZipCheck, String> {
+pub fn check_zip(
+    loaded: &Loaded,
+    name: &str,
+    bytes: &[u8],
+    text: &str,
+) -> Result<ZipCheck, String> {
     let fail = |e: crate::engine::Error| format!("{name}: {e}");
     let files = bundle::read(bytes).map_err(fail)?;
     let model = files.load().map_err(fail)?;
@@ -124,4 +129,3 @@ fn same_storage(f32: &Classifier, like: &Classifier) -> Result<Classifier, Strin
     )
     .map_err(|e| format!("the zip's model does not match the lab's: {e}"))
 }
-

@@ -6,9 +6,9 @@ use crate::engine::distill::live::{LiveConfig, LiveEval, Sentences, Trainer};
 use crate::engine::distill::pipeline::LABELS;
 use crate::engine::distill::text::Labelled;
 use crate::engine::{ModelFiles, Scheme};
+use crate::figures::messages::SoftTargets;
 use crate::lab::messages::OwnData;
 use crate::lab::take_home::Download;
-use crate::figures::messages::SoftTargets;
 use crate::protocol::{TrainProgress, TrainReady};
 
 use super::fetch;

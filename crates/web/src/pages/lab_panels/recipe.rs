@@ -51,6 +51,8 @@ pub fn RecipePanel(
     let budget = RwSignal::new(0u64);
     let int8_embeddings = RwSignal::new(false);
     let outcome = RwSignal::new(None::<RecipeOutcome>);
+    // Outcomes shown so far (`data-runs`): a test waits for the next one.
+    let runs = RwSignal::new(0u32);
     let error = RwSignal::new(None::<String>);
     let file = NodeRef::<Input>::new();
 
@@ -79,11 +81,12 @@ pub fn RecipePanel(
     // the Build button is enabled in the same tick as the measurements arrive).
     let frontier = Memo::new_with_compare(
         move |_| sens.with(|s| s.as_ref().and_then(|s| Frontier::new(s).ok()).map(Arc::new)),
-        |old: Option<&Option<Arc<Frontier>>>, new: Option<&Option<Arc<Frontier>>>| {
-            match (old.and_then(Option::as_ref), new.and_then(Option::as_ref)) {
-                (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
-                (a, b) => a.is_some() != b.is_some(),
-            }
+        |old: Option<&Option<Arc<Frontier>>>, new: Option<&Option<Arc<Frontier>>>| match (
+            old.and_then(Option::as_ref),
+            new.and_then(Option::as_ref),
+        ) {
+            (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+            (a, b) => a.is_some() != b.is_some(),
         },
     );
     let preview = Memo::new(move |_| {
@@ -151,6 +154,7 @@ pub fn RecipePanel(
             match bridge::recipe_apply(recipe, emb).await {
                 Ok(o) => {
                     outcome.try_set(Some(o));
+                    runs.try_update(|n| *n += 1);
                 }
                 Err(m) => {
                     error.try_set(Some(m));
@@ -177,6 +181,7 @@ pub fn RecipePanel(
         else {
             return;
         };
+        error.set(None);
         if picked.size() > MAX_RECIPE_BYTES {
             error.set(Some(format!(
                 "{} is {:.1} MB; a recipe file is a few KB, so it was not read",
@@ -204,7 +209,9 @@ pub fn RecipePanel(
     let download = move |_| {
         if let Some(o) = outcome.get_untracked() {
             let name = plan::file_name(o.recipe.bytes);
-            if let Err(m) = crate::download::save(&name, o.recipe.to_json().as_bytes(), "application/json") {
+            if let Err(m) =
+                crate::download::save(&name, o.recipe.to_json().as_bytes(), "application/json")
+            {
                 error.set(Some(m));
             }
         }
@@ -212,7 +219,8 @@ pub fn RecipePanel(
 
     view! {
         <section class="card lab-panel" data-testid="recipe-panel"
-            data-phase=move || format!("{:?}", phase.get()).to_lowercase()>
+            data-phase=move || format!("{:?}", phase.get()).to_lowercase()
+            data-runs=move || runs.get().to_string()>
             <h2>"A recipe for your budget"</h2>
             <p class="muted small">
                 "Not every layer minds being squeezed equally. Measure each Linear alone in each scheme "
@@ -402,6 +410,7 @@ fn Outcome(outcome: RecipeOutcome) -> impl IntoView {
             <RecipeChart rows=rows.into_iter().map(|(n, e, m)| (n, e.bytes, e.mean_mse, m)).collect()/>
             <details>
                 <summary>"The scheme of every layer"</summary>
+                <div class="table-scroll">
                 <table class="scheme-table small" data-testid="recipe-layers">
                     <thead><tr><th>"layer"</th><th>"scheme"</th><th>"bytes"</th><th>"predicted error"</th></tr></thead>
                     <tbody>
@@ -415,6 +424,7 @@ fn Outcome(outcome: RecipeOutcome) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             </details>
         </div>
     }

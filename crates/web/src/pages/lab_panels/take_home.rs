@@ -96,7 +96,7 @@ pub fn TakeHomePanel(
             <p class="muted small">
                 "Save the model you see as one zip. A Hugging Face folder (config.json, model.safetensors, "
                 "the tokenizer) loads in PyTorch with "
-                <code>"DistilBertForSequenceClassification.from_pretrained(folder)"</code>
+                <code class="wrap-anywhere">"DistilBertForSequenceClassification.from_pretrained(folder)"</code>
                 ". A quantized one keeps every layer as squeeze stores it (quantized.safetensors, layout in "
                 "docs/EXPORT.md); squeeze loads it back bit for bit. Built here, saved to your disk, sent nowhere."
             </p>
