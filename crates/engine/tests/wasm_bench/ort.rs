@@ -27,7 +27,7 @@ const ONNX_URL: Option<&str> = option_env!("SQUEEZE_ONNX_URL");
 const F32_FILE: &str = "model.onnx";
 const INT8_FILE: &str = "model_int8.onnx";
 /// Forwards of every runtime, round robin, before each input length's timed rounds.
-const WARM_UP_MS: f64 = 300.0;
+const WARM_UP_MS: f64 = 1000.0;
 /// Largest |ORT f32 − squeeze f32| logit accepted: both run the same f32 model.
 const F32_TOLERANCE: f32 = 1e-3;
 
