@@ -26,8 +26,16 @@ const ONNX_URL: Option<&str> = option_env!("SQUEEZE_ONNX_URL");
 /// The files export_onnx.py writes.
 const F32_FILE: &str = "model.onnx";
 const INT8_FILE: &str = "model_int8.onnx";
-/// Forwards of every runtime, round robin, before each input length's timed rounds.
+/// Forwards of every runtime, round robin, before each input length's timed rounds; the
+/// first length after a copy of ORT is loaded gets [`FIRST_WARM_UP_MS`]: V8 starts a new
+/// wasm module on its baseline compiler and optimises hot functions in the background,
+/// and ORT's module is big (measured here: with one second, ORT's 1-thread copy timed
+/// 2.6x slower than the 2-thread copy that came after it and shared its optimised code).
 const WARM_UP_MS: f64 = 1000.0;
+const FIRST_WARM_UP_MS: f64 = 4000.0;
+/// Interleaved rounds per input length: twice the page's other tables, for steadier
+/// medians on a shared machine.
+const VERSUS_ROUNDS: usize = 2 * ROUNDS;
 /// Largest |ORT f32 − squeeze f32| logit accepted: both run the same f32 model.
 const F32_TOLERANCE: f32 = 1e-3;
 
@@ -90,11 +98,12 @@ fn note(text: &str) {
     console_log!("{}", versus::note_line(text));
 }
 
-/// Median ms per forward of each job: a warm-up, then `ROUNDS` interleaved rounds of
-/// batches lasting at least `MIN_SAMPLE_MS` (batch size from two forwards per job).
-async fn interleaved(jobs: &[Job<'_>]) -> Vec<f64> {
+/// Median ms per forward of each job: `warm_up_ms` of forwards, then [`VERSUS_ROUNDS`]
+/// interleaved rounds of batches lasting at least `MIN_SAMPLE_MS` (batch size from two
+/// forwards per job).
+async fn interleaved(jobs: &[Job<'_>], warm_up_ms: f64) -> Vec<f64> {
     let start = now_ms();
-    while now_ms() - start < WARM_UP_MS {
+    while now_ms() - start < warm_up_ms {
         for job in jobs {
             job.forward().await;
         }
@@ -109,7 +118,7 @@ async fn interleaved(jobs: &[Job<'_>]) -> Vec<f64> {
         batches.push(((MIN_SAMPLE_MS / once).ceil() as usize).clamp(1, 200));
     }
     let mut times = vec![Vec::new(); jobs.len()];
-    for _ in 0..ROUNDS {
+    for _ in 0..VERSUS_ROUNDS {
         for ((job, all), &batch) in jobs.iter().zip(&mut times).zip(&batches) {
             let start = now_ms();
             for _ in 0..batch {
@@ -187,7 +196,7 @@ async fn browser_forward_latency_against_onnxruntime_web() {
             sessions.push(session);
             breathe().await;
         }
-        for enc in &encs {
+        for (i, enc) in encs.iter().enumerate() {
             let n = enc.ids.len();
             let feeds = ort_feeds(&ort, &ids(enc));
             let jobs = [
@@ -213,7 +222,8 @@ async fn browser_forward_latency_against_onnxruntime_web() {
                 "{name}, {n} tokens, ORT on {t} thread(s): max |logit diff| ORT vs squeeze f32 {f32_diff:.2e}, int8 {:.2e}",
                 max_diff(&logits[2], &logits[3])
             );
-            let ms = interleaved(&jobs).await;
+            let warm_up = if i == 0 { FIRST_WARM_UP_MS } else { WARM_UP_MS };
+            let ms = interleaved(&jobs, warm_up).await;
             let flops = bench::forward_flops(&sq_f32, n);
             let schemes = [
                 (Scheme::F32.name(), ms[0], ms[0]),
@@ -236,7 +246,7 @@ async fn browser_forward_latency_against_onnxruntime_web() {
             ort_release(session).await.expect("ORT releases a session");
         }
     }
-    console_log!("squeeze against onnxruntime-web, {name} (median of {ROUNDS} interleaved rounds; squeeze on 1 thread)");
+    console_log!("squeeze against onnxruntime-web, {name} (median of {VERSUS_ROUNDS} interleaved rounds; squeeze on 1 thread)");
     console_log!("{}", versus::markdown(&rows, &[]));
     console_log!("first forwards after load, {name}, 8 tokens");
     console_log!("{}", versus::firsts_markdown(&firsts, &rows));
