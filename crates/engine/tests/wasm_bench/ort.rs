@@ -29,8 +29,9 @@ const INT8_FILE: &str = "model_int8.onnx";
 /// Forwards of every runtime, round robin, before each input length's timed rounds; the
 /// first length after a copy of ORT is loaded gets [`FIRST_WARM_UP_MS`]: V8 starts a new
 /// wasm module on its baseline compiler and optimises hot functions in the background,
-/// and ORT's module is big (measured here: with one second, ORT's 1-thread copy timed
-/// 2.6x slower than the 2-thread copy that came after it and shared its optimised code).
+/// and ORT's module is big (a run with one second of warm-up, under load 3–5, timed ORT's
+/// 1-thread copy 2.6x slower than the 2-thread copy loaded after it, which shares its
+/// compiled code, on the student's 8-token f32 forward, where threads gain 1.3x at most).
 const WARM_UP_MS: f64 = 1000.0;
 const FIRST_WARM_UP_MS: f64 = 4000.0;
 /// Interleaved rounds per input length: twice the page's other tables, for steadier
