@@ -62,16 +62,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let teacher = std::env::var_os("SQUEEZE_TEACHER")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(".cache/distill/teacher"));
+    let mut out = Printed::default();
     if teacher.join("model.safetensors").is_file() {
         models.push(("teacher", teacher));
     } else {
-        println!(
-            "xtask: NOTE: no teacher at {} (set SQUEEZE_TEACHER or run `cargo xtask distill`); student only",
+        out.note(format!(
+            "no teacher at {} (set SQUEEZE_TEACHER or run `cargo xtask distill`); student only",
             teacher.display()
-        );
+        ));
     }
     let load_before = load_average();
-    let mut out = Printed::default();
     for (name, dir) in &models {
         out.rows.extend(native(name, dir)?);
     }
@@ -95,10 +95,14 @@ pub fn run(args: &[String]) -> Result<()> {
         markdown(rows),
         summary(rows)
     );
-    table.push_str(&format!(
-        "\nsqueeze against onnxruntime-web (same page, interleaved rounds; median ms; load average when each model's page ended):\n\n{}",
-        versus::markdown(rows, &loads)
-    ));
+    if rows.iter().any(|r| versus::threads_of(&r.place).is_some()) {
+        table.push_str(&format!(
+            "\nsqueeze against onnxruntime-web (same page, interleaved rounds; median ms; load average when each model's page ended):\n\n{}",
+            versus::markdown(rows, &loads)
+        ));
+    } else {
+        table.push_str("\nsqueeze against onnxruntime-web: not timed (see the notes)\n");
+    }
     if !out.firsts.is_empty() {
         table.push_str(&format!(
             "\nfirst forwards after load (8 tokens, ms):\n\n{}",
