@@ -5,7 +5,9 @@ dynamic int8, for the onnxruntime-web columns of `cargo xtask bench`.
         --out .cache/onnx/student
 
 Writes OUT/model.onnx (f32) and OUT/model_int8.onnx
-(`onnxruntime.quantization.quantize_dynamic`, QInt8 weights, every MatMul), both with
+(`onnxruntime.quantization.quantize_dynamic`, QInt8 weights, its default operators: every
+Linear becomes DynamicQuantizeLinear + MatMulInteger, and the embedding tables are stored
+in int8 behind a DequantizeLinear; attention's two products stay f32), both with
 inputs input_ids and attention_mask (int64, [1, sequence]; the sequence length is dynamic)
 and output logits, plus OUT/export.json (where they came from, the checks below).
 
