@@ -8,6 +8,11 @@
 
 // criterion_group! generates public functions without docs.
 #![allow(missing_docs)]
+// Native only (criterion is a native dev-dependency; the browser bench is
+// tests/wasm_bench.rs): for wasm32 this is an empty crate without a main, so that
+// `cargo clippy --target wasm32-unknown-unknown --all-targets` passes.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -19,6 +19,8 @@
 //! (−8..7, −16..15) cut off; q4_k's 6-bit sub-block scales can shrink its range.
 //!
 //! Run: `cargo test -p engine --test properties` (case counts are set per test below).
+//! Native only: proptest is a native dev-dependency.
+#![cfg(not(target_arch = "wasm32"))]
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};

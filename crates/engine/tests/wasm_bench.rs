@@ -10,8 +10,12 @@
 //! It also prints the first three forwards of each scheme right after its model is built
 //! (what a learner's first click waits for), next to the 8-token median.
 //! A second test prints where the time goes: each Linear alone, f32 against int8-dynamic
-//! (engine::bench::layers), next to the whole forwards.
+//! (engine::bench::layers), next to the whole forwards. [`ort`] times onnxruntime-web on
+//! the same model in the same page, interleaved with squeeze.
 #![cfg(target_arch = "wasm32")]
+
+#[path = "wasm_bench/ort.rs"]
+mod ort;
 
 use engine::bench::{self, layers, Row};
 use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};

@@ -6,21 +6,51 @@
 //! step also prints, per model, where the time goes: every Linear alone, f32 against
 //! int8-dynamic, next to the whole forward (engine::bench::layers).
 //!
-//! Everything runs on one thread (natively RAYON_NUM_THREADS=1), as the page does.
+//! The peer: in the same Chromium page, onnxruntime-web runs the same model (ONNX f32 and
+//! ONNX Runtime's dynamic int8) interleaved with squeeze's f32 and int8-dynamic, ORT on one
+//! thread and on all cores ([`peer`] installs it and exports the ONNX files, or says what
+//! it skips); a side-by-side section of the table compares them (engine::bench::versus).
+//!
+//! squeeze runs on one thread (natively RAYON_NUM_THREADS=1), as the page does.
 //!
 //! The teacher is SQUEEZE_TEACHER or .cache/distill/teacher (a DistilBERT-layout dir, as
-//! `cargo xtask distill` leaves it). The browser cannot read files, so its files are served
-//! over HTTP from a thread here, with a CORS header for the test page's origin.
+//! `cargo xtask distill` leaves it). The browser cannot read files, so the model's files,
+//! ORT's and the ONNX files are served over HTTP from a thread here, with CORS and
+//! Cross-Origin-Resource-Policy headers: the test page is cross-origin isolated (COEP).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+mod peer;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{bail, Context, Result};
+use engine::bench::versus::{self, First};
 use engine::bench::{markdown, Row};
+use site_server::StaticServer;
 
 use crate::{cmd, install, project_root, test};
+
+/// What a bench command printed for the table.
+#[derive(Default)]
+struct Printed {
+    rows: Vec<Row>,
+    firsts: Vec<First>,
+    notes: Vec<String>,
+}
+
+impl Printed {
+    fn extend(&mut self, other: Printed) {
+        self.rows.extend(other.rows);
+        self.firsts.extend(other.firsts);
+        self.notes.extend(other.notes);
+    }
+
+    /// A note of the bench itself, printed now and again under the table.
+    fn note(&mut self, text: String) {
+        println!("xtask: NOTE: {text}");
+        self.notes.push(text);
+    }
+}
 
 /// Runs the job.
 pub fn run(args: &[String]) -> Result<()> {
@@ -32,39 +62,68 @@ pub fn run(args: &[String]) -> Result<()> {
     let teacher = std::env::var_os("SQUEEZE_TEACHER")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(".cache/distill/teacher"));
+    let mut out = Printed::default();
     if teacher.join("model.safetensors").is_file() {
         models.push(("teacher", teacher));
     } else {
-        println!(
-            "xtask: NOTE: no teacher at {} (set SQUEEZE_TEACHER or run `cargo xtask distill`); student only",
+        out.note(format!(
+            "no teacher at {} (set SQUEEZE_TEACHER or run `cargo xtask distill`); student only",
             teacher.display()
-        );
+        ));
     }
     let load_before = load_average();
-    let mut rows = Vec::new();
     for (name, dir) in &models {
-        rows.extend(native(name, dir)?);
+        out.rows.extend(native(name, dir)?);
     }
+    let ort = peer::ort_dist();
+    let mut loads = Vec::new();
     for (name, dir) in &models {
-        rows.extend(browser(name, dir)?);
+        let ready = match &ort {
+            Ok(dist) => peer::onnx_dir(name, dir).map(|onnx| (dist.as_path(), onnx)),
+            Err(why) => Err(why.clone()),
+        };
+        let peer = ready
+            .map_err(|why| out.note(format!("{name}: onnxruntime-web skipped: {why}")))
+            .ok();
+        out.extend(browser(name, dir, peer)?);
+        loads.push((name.to_string(), load_average()));
     }
     let load_after = load_average();
-    let table = format!(
+    let rows = &out.rows;
+    let mut table = format!(
         "load average (1 min) before: {load_before}, after: {load_after}\n\n{}\n{}",
-        markdown(&rows),
-        summary(&rows)
+        markdown(rows),
+        summary(rows)
     );
+    if rows.iter().any(|r| versus::threads_of(&r.place).is_some()) {
+        table.push_str(&format!(
+            "\nsqueeze against onnxruntime-web (same page, interleaved rounds; median ms; load average when each model's page ended):\n\n{}",
+            versus::markdown(rows, &loads)
+        ));
+    } else {
+        table.push_str("\nsqueeze against onnxruntime-web: not timed (see the notes)\n");
+    }
+    if !out.firsts.is_empty() {
+        table.push_str(&format!(
+            "\nfirst forwards after load (8 tokens, ms):\n\n{}",
+            versus::firsts_markdown(&out.firsts, rows)
+        ));
+    }
+    for n in &out.notes {
+        table.push_str(&format!("\nnote: {n}\n"));
+    }
     println!("\n{table}");
-    let out = root.join("target/xtask/bench.md");
-    std::fs::create_dir_all(out.parent().expect("a parent"))?;
-    std::fs::write(&out, &table).with_context(|| format!("cannot write {}", out.display()))?;
+    let out_path = root.join("target/xtask/bench.md");
+    std::fs::create_dir_all(out_path.parent().expect("a parent"))?;
+    std::fs::write(&out_path, &table)
+        .with_context(|| format!("cannot write {}", out_path.display()))?;
     let raw: String = rows.iter().map(|r| r.line() + "\n").collect();
     let raw_path = root.join("target/xtask/bench-rows.tsv");
     std::fs::write(&raw_path, raw)
         .with_context(|| format!("cannot write {}", raw_path.display()))?;
     println!(
         "xtask: table written to {}, rows to {} (tools/reference/time_pytorch.py --ours reads them)",
-        out.display(),
+        out_path.display(),
         raw_path.display()
     );
     Ok(())
@@ -80,12 +139,13 @@ fn native(name: &str, dir: &Path) -> Result<Vec<Row>> {
         .env("RAYON_NUM_THREADS", "1")
         .env("SQUEEZE_MODEL", dir)
         .env("SQUEEZE_BENCH_NAME", name);
-    rows_of(&mut c, "native", name)
+    Ok(rows_of(&mut c, "native", name)?.rows)
 }
 
 /// The browser bench on one model: the bundled student is compiled in, any other model is
-/// served from `dir`.
-fn browser(name: &str, dir: &Path) -> Result<Vec<Row>> {
+/// served from `dir`; with `peer` (ORT's dist/ folder, the model's ONNX folder) the page
+/// also times onnxruntime-web.
+fn browser(name: &str, dir: &Path, peer: Option<(&Path, PathBuf)>) -> Result<Printed> {
     let webdriver_json = project_root().join("target/xtask/webdriver.json");
     test::write_webdriver_json(&webdriver_json)?;
     let mut c = cmd::cargo();
@@ -105,17 +165,42 @@ fn browser(name: &str, dir: &Path) -> Result<Vec<Row>> {
     .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
     .env("WASM_BINDGEN_TEST_TIMEOUT", "1800")
     .env("SQUEEZE_BENCH_NAME", name);
+    let mut mounts = Vec::new();
+    if let Some((dist, onnx)) = &peer {
+        mounts.push(("/ort/".to_string(), dist.to_path_buf()));
+        mounts.push(("/onnx/".to_string(), onnx.clone()));
+    }
+    // The page is cross-origin isolated (wasm-bindgen-test sends COOP/COEP): what it loads
+    // from this other origin needs CORS (fetch, module imports) or CORP.
+    let headers = vec![
+        ("Access-Control-Allow-Origin".to_string(), "*".to_string()),
+        (
+            "Cross-Origin-Resource-Policy".to_string(),
+            "cross-origin".to_string(),
+        ),
+    ];
+    let server = StaticServer::start_with(dir, mounts, headers)
+        .with_context(|| format!("cannot serve {}", dir.display()))?;
+    let base = format!("http://{}", server.addr());
     if name == "student" {
         c.env_remove("SQUEEZE_BENCH_URL");
-        return rows_of(&mut c, "wasm", name);
+    } else {
+        c.env("SQUEEZE_BENCH_URL", &base);
     }
-    let url = serve(dir)?;
-    c.env("SQUEEZE_BENCH_URL", url);
-    rows_of(&mut c, "wasm", name)
+    if peer.is_some() {
+        c.env("SQUEEZE_ORT_URL", format!("{base}/ort"))
+            .env("SQUEEZE_ONNX_URL", format!("{base}/onnx"));
+    } else {
+        c.env_remove("SQUEEZE_ORT_URL")
+            .env_remove("SQUEEZE_ONNX_URL");
+    }
+    let printed = rows_of(&mut c, "wasm", name);
+    drop(server);
+    printed
 }
 
-/// Runs `c`, echoing its output, and returns the rows it printed.
-fn rows_of(c: &mut std::process::Command, place: &str, name: &str) -> Result<Vec<Row>> {
+/// Runs `c`, echoing its output, and returns the rows, first forwards and notes it printed.
+fn rows_of(c: &mut std::process::Command, place: &str, name: &str) -> Result<Printed> {
     let line = cmd::display(c);
     println!("$ {line}");
     let out = c
@@ -128,50 +213,15 @@ fn rows_of(c: &mut std::process::Command, place: &str, name: &str) -> Result<Vec
     if !out.status.success() {
         bail!("`{line}` failed ({})", out.status);
     }
-    let rows: Vec<Row> = stdout.lines().filter_map(Row::parse).collect();
-    if rows.is_empty() {
+    let printed = Printed {
+        rows: stdout.lines().filter_map(Row::parse).collect(),
+        firsts: stdout.lines().filter_map(First::parse).collect(),
+        notes: stdout.lines().filter_map(versus::parse_note).collect(),
+    };
+    if printed.rows.is_empty() {
         bail!("`{line}` printed no bench rows for {place}/{name}");
     }
-    Ok(rows)
-}
-
-/// Serves the files of `dir` on an ephemeral localhost port until the process ends;
-/// returns the base URL.
-fn serve(dir: &Path) -> Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a local port")?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let dir = dir.to_path_buf();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            // One request per connection; a failed one only fails that fetch.
-            let _ = answer(stream, &dir);
-        }
-    });
-    Ok(url)
-}
-
-fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
-    let mut request = String::new();
-    BufReader::new(&stream).read_line(&mut request)?;
-    let path = request.split_whitespace().nth(1).unwrap_or("/");
-    let name = path.trim_start_matches('/');
-    // Only plain file names of the model dir: no traversal.
-    let body = if !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.') {
-        std::fs::read(dir.join(name)).ok()
-    } else {
-        None
-    };
-    let (status, body) = match body {
-        Some(b) => ("200 OK", b),
-        None => ("404 Not Found", b"not found".to_vec()),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
-         Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)
+    Ok(printed)
 }
 
 /// The 1-minute load average, as the kernel reports it.

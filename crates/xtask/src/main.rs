@@ -7,7 +7,8 @@
 //! - `postbuild`: Trunk's post_build hook (404.html, .nojekyll, the service worker).
 //! - `test`: everything CI checks, in order, stopping at the first failure.
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
-//! - `bench`: forward latency of every scheme, native and in Chromium (docs/BENCHMARKS.md).
+//! - `bench`: forward latency of every scheme, native and in Chromium, and onnxruntime-web
+//!   beside squeeze in the same page (docs/BENCHMARKS.md).
 //! - `distill`: make the bundled model (crates/engine/src/distill, MODEL_CARD.md).
 //! - `fuzz`: run the cargo-fuzz targets under fuzz/ and print executions per target.
 
@@ -45,7 +46,10 @@ jobs:
   bench     forward latency of every scheme on the student (and the teacher when
             present: SQUEEZE_TEACHER or .cache/distill/teacher), 8 and 64 tokens,
             natively (criterion) and in headless Chromium; one table with ratios,
-            and per model each Linear's f32 / int8 time beside the whole forward
+            and per model each Linear's f32 / int8 time beside the whole forward;
+            in the same page onnxruntime-web (npm ci in tools/ort-bench; ONNX files
+            from tools/reference/export_onnx.py when the venv has torch + onnxruntime)
+            side by side with squeeze, or a note saying what is skipped
   fuzz      [--runs N] [--seconds S] [TARGET...]: run the cargo-fuzz targets under
             fuzz/ (default: all, 1000000 runs each, no time cap) on the stable
             toolchain without sanitizers, installing cargo-fuzz if missing; prints

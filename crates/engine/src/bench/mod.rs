@@ -6,9 +6,11 @@
 //! so a busy moment on a shared machine hits every scheme alike and the ratios of one run
 //! are trustworthy even when the absolute times are not. The clock is passed in: natively
 //! `Instant`, in a page `performance.now()` (which ticks in 0.1 ms, hence the batches).
-//! [`layers`] times each Linear alone the same way, to show where a forward's time goes.
+//! [`layers`] times each Linear alone the same way, to show where a forward's time goes;
+//! [`versus`] holds the rows of squeeze timed beside onnxruntime-web in one page.
 
 pub mod layers;
+pub mod versus;
 
 use crate::{Classifier, Encoding, Result, Scheme};
 
@@ -113,7 +115,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// One measured cell: a model in a scheme at one input length, in one place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
-    /// Where it ran: "native" or "wasm".
+    /// Where it ran: "native", "wasm", or a comparison with onnxruntime-web in the page
+    /// ([`versus::place`], e.g. "ort-web-1t").
     pub place: String,
     /// Which model ("student", "teacher", …).
     pub model: String,
