@@ -89,6 +89,34 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<bool> {
         .collect()
 }
 
+/// Height of one line of point labels, in chart pixels.
+pub const LABEL_LINE: f64 = 13.0;
+
+/// Where to write each point's label so that no two overlap: `points` are the points'
+/// pixel positions and `widths` their labels' widths; each label goes up and right of
+/// its point and, where it would cover one placed before it (left to right), one line
+/// further down until it is free. Returns the label's baseline y per point.
+pub fn label_rows(points: &[(f64, f64)], widths: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| points[a].0.total_cmp(&points[b].0));
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new(); // (left, right, baseline)
+    let mut rows = vec![0.0; points.len()];
+    for i in order {
+        let (x, y) = points[i];
+        let (left, right) = (x + 8.0, x + 8.0 + widths[i]);
+        let mut base = y - 6.0;
+        while placed
+            .iter()
+            .any(|&(l, r, b)| left < r && l < right && (base - b).abs() < LABEL_LINE)
+        {
+            base += LABEL_LINE;
+        }
+        placed.push((left, right, base));
+        rows[i] = base;
+    }
+    rows
+}
+
 /// A colour per scheme position, distinct enough to tell nine apart.
 pub fn palette(i: usize) -> &'static str {
     const COLOURS: [&str; 9] = [
@@ -120,6 +148,18 @@ mod tests {
         assert_eq!(axis.decades().len(), 7);
         assert_eq!(LogAxis::covering(&[0.0]), LogAxis { lo: -8.0, hi: 0.0 });
         assert_eq!(max_of([1.0, f64::NAN, 3.0]), 3.0);
+    }
+
+    #[test]
+    fn labels_step_down_until_free() {
+        // Two points at the same spot, a third far right, a fourth just below the first.
+        let pts = [(100.0, 50.0), (100.0, 50.0), (400.0, 50.0), (102.0, 60.0)];
+        let rows = label_rows(&pts, &[40.0; 4]);
+        assert_eq!(rows[0], 44.0);
+        assert_eq!(rows[1], 44.0 + LABEL_LINE);
+        assert_eq!(rows[2], 44.0);
+        // Its own spot (54) and one line down (67) overlap the first two; it lands below.
+        assert_eq!(rows[3], 54.0 + 2.0 * LABEL_LINE);
     }
 
     #[test]

@@ -159,6 +159,8 @@ fn quantized_bundles_hold_the_folder_export_and_load_back_bit_for_bit() {
     }
 }
 
+// The `zip` crate is a native-only dev-dependency.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn another_zip_reader_takes_our_zips_and_ours_takes_its() {
     use std::io::{Cursor, Read, Write};

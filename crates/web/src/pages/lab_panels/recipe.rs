@@ -17,7 +17,7 @@ use crate::engine::recipe::{Frontier, LayerCosts, Recipe, Sensitivity};
 use crate::engine::Scheme;
 use crate::format;
 use crate::lab::bridge;
-use crate::lab::charts::{palette, Linear, LogAxis};
+use crate::lab::charts::{label_rows, palette, Linear, LogAxis};
 use crate::lab::recipe::{
     self as plan, for_budget, int8_embedding_saving, percent, uniform_bytes, RecipeOutcome,
     RecipePlan, DEFAULT_DEV_SENTENCES, DEV_SIZES,
@@ -444,11 +444,23 @@ fn RecipeChart(
     rows: Vec<(String, u64, f64, bool)>,
 ) -> impl IntoView {
     let axis = LogAxis::covering(&rows.iter().map(|r| r.2).collect::<Vec<_>>());
-    let max_mb = rows.iter().map(|r| r.1 as f64 / 1e6).fold(0.0, f64::max) * 1.08;
-    let x = Linear::new(0.0, max_mb.max(0.01), LEFT, W - RIGHT);
+    // The x axis spans the sizes shown (not from zero), so close models separate.
+    let sizes: Vec<f64> = rows.iter().map(|r| r.1 as f64 / 1e6).collect();
+    let max_mb = sizes.iter().copied().fold(0.0, f64::max);
+    let min_mb = sizes.iter().copied().fold(max_mb, f64::min);
+    let pad = ((max_mb - min_mb) * 0.06).max(0.05);
+    let (lo_mb, hi_mb) = ((min_mb - pad).max(0.0), max_mb + pad);
+    let x = Linear::new(lo_mb, hi_mb, LEFT, W - RIGHT - 70.0);
     let y = Linear::new(axis.lo, axis.hi, H - BOTTOM, TOP);
+    let at: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|(_, bytes, mse, _)| (x.at(*bytes as f64 / 1e6), y.at(axis.position(*mse))))
+        .collect();
+    // About 6 px per character at the labels' size.
+    let widths: Vec<f64> = rows.iter().map(|r| r.0.len() as f64 * 6.0).collect();
+    let label_y = label_rows(&at, &widths);
     view! {
-        <figure class="chart">
+        <figure class="chart recipe-chart">
             <svg viewBox=format!("0 0 {W} {H}") role="img" data-testid="recipe-chart"
                 aria-label="Model size against held-out mean logits MSE: the recipe and every uniform scheme">
                 {axis.decades().into_iter().map(|k| {
@@ -459,11 +471,11 @@ fn RecipeChart(
                     }
                 }).collect_view()}
                 <text x=(LEFT + W - RIGHT) / 2.0 y=H - 6.0 text-anchor="middle" class="axis-label">"size (MB)"</text>
-                <text x=LEFT y=H - BOTTOM + 16.0 class="tick">"0"</text>
-                <text x=W - RIGHT y=H - BOTTOM + 16.0 text-anchor="end" class="tick">{format!("{max_mb:.1}")}</text>
-                {rows.iter().enumerate().map(|(i, (name, bytes, mse, mine))| {
-                    let px = x.at(*bytes as f64 / 1e6);
-                    let py = y.at(axis.position(*mse));
+                <text x=LEFT y=H - BOTTOM + 16.0 class="tick">{format!("{lo_mb:.1}")}</text>
+                <text x=W - RIGHT - 70.0 y=H - BOTTOM + 16.0 text-anchor="end" class="tick">{format!("{hi_mb:.1}")}</text>
+                {rows.iter().enumerate().map(|(i, (name, _, _, mine))| {
+                    let (px, py) = at[i];
+                    let ly = label_y[i];
                     view! {
                         <g data-testid="recipe-point" data-model=name.clone() data-recipe=mine.to_string()>
                             {if *mine {
@@ -471,7 +483,7 @@ fn RecipeChart(
                             } else {
                                 view! { <circle cx=px cy=py r="4.5" fill=palette(i)/> }.into_any()
                             }}
-                            <text x=px + 8.0 y=py - 6.0 class="point-label">{name.clone()}</text>
+                            <text x=px + 8.0 y=ly class="point-label">{name.clone()}</text>
                         </g>
                     }
                 }).collect_view()}
