@@ -416,7 +416,7 @@ fn measuring_speed_figures_are_the_ones_in_benchmarks() {
         "AVX512-VNNI",
         "`vpdpbusd` multiplies 64 u8 × i8 pairs per instruction",
         "`i32x4.dot_i16x8_s` + `i32x4.add` do 8 multiply-adds",
-        "Every measurement is single-threaded",
+        "Every squeeze measurement is single-threaded",
     ] {
         assert!(bench_flat.contains(phrase), "BENCHMARKS.md: `{phrase}`");
     }
