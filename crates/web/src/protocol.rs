@@ -239,6 +239,16 @@ pub enum RequestBody {
         /// Store the word embeddings int8 per row.
         int8_embeddings: bool,
     },
+    /// [`RequestBody::RecipeApply`] for a recipe file the learner picked, read in the
+    /// worker (a bad file is one line naming it).
+    RecipeApplyFile {
+        /// The file's name.
+        name: String,
+        /// Its bytes.
+        bytes: Bytes,
+        /// Store the word embeddings int8 per row.
+        int8_embeddings: bool,
+    },
     /// Build a zip of the loaded model to download. Answered by [`ResponseBody::DownloadReady`].
     Download(DownloadKind),
     /// The /train student (now, or at its best held-out step) as a Hugging Face folder zip.

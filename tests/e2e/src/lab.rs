@@ -2,7 +2,9 @@
 //! the model, type, run) and what the page shows, read through the attributes of
 //! the DOM contract (`/work/notes/dom-contract.md`), never through its wording.
 
-use crate::{parse_f32_list, Error, Result, Session, Site, MODEL_READY_TIMEOUT, RUN_TIMEOUT};
+use crate::{
+    parse_f32_list, Error, Result, Session, Site, MODEL_READY_TIMEOUT, RUN_TIMEOUT, UI_TIMEOUT,
+};
 
 /// CSS selector for a `data-testid`.
 pub fn testid(id: &str) -> String {
@@ -143,5 +145,19 @@ impl<'s> Lab<'s> {
     /// Whether an element with `data-testid=id` is present.
     pub fn has(&self, id: &str) -> Result<bool> {
         Ok(self.browser.try_find(&testid(id))?.is_some())
+    }
+
+    /// Waits until the message element `id` (a panel's error line) shows a text other than
+    /// `before`, and returns it.
+    pub fn wait_message(&self, id: &str, before: &str) -> Result<String> {
+        let sel = testid(id);
+        self.browser
+            .wait_for(&format!("a new message in {id}"), UI_TIMEOUT, |s| {
+                let Some(e) = s.try_find(&sel)? else {
+                    return Ok(None);
+                };
+                let text = e.text()?;
+                Ok((text != before).then_some(text))
+            })
     }
 }

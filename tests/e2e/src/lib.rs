@@ -187,6 +187,22 @@ pub fn repo_root() -> PathBuf {
         .expect("the e2e crate lives at tests/e2e inside the repository")
 }
 
+/// The held-out sentiment set the worker has built in (data/sentiment/test.tsv), as
+/// `(gold label id, text)` in file order.
+pub fn held_out_sentences() -> Result<Vec<(usize, String)>> {
+    let path = repo_root().join("data/sentiment/test.tsv");
+    let tsv = std::fs::read_to_string(&path)
+        .map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+    Ok(tsv
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (label, text) = l.split_once('\t')?;
+            Some((label.trim().parse().ok()?, text.to_string()))
+        })
+        .collect())
+}
+
 /// Parses a `data-values` attribute: a JSON-style array of numbers written with
 /// Rust's `{:?}`. Each number is parsed straight to `f32` (not via `f64`), so the
 /// page's values come back bit for bit.

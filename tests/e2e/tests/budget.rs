@@ -21,9 +21,10 @@ use e2e::Site;
 /// the scheme table the lab computes then (quantizing and timing each ticked scheme).
 const FIRST_LOGITS_BUDGET_MS: f64 = 1500.0;
 
-/// All wasm of the site, gzip -9, in bytes. About 2 MB today (the worker carries candle
-/// and the tokenizer); 3 MB leaves room without letting it double unnoticed.
-const WASM_GZIP_BUDGET: u64 = 3_000_000;
+/// All wasm of the site, gzip -9, in bytes. 3.21 MB on 2026-12-06 (page 1.30 MB, worker
+/// 1.91 MB: candle, the tokenizer, exports and zips, the recipe search and live training);
+/// 3.5 MB leaves room for the next feature without letting growth go unnoticed.
+const WASM_GZIP_BUDGET: u64 = 3_500_000;
 
 /// Installed before the model is ready: stamps `performance.now()` (ms since navigation
 /// started) at the first click on "run" and the moment results first appear.

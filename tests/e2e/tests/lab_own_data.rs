@@ -35,16 +35,6 @@ fn wait_summary(lab: &Lab<'_>, rows: &str) -> Result<()> {
     Ok(())
 }
 
-fn wait_error(lab: &Lab<'_>, before: &str) -> Result<String> {
-    Ok(lab.browser.wait_for("a refusal", UI_TIMEOUT, |s| {
-        let Some(e) = s.try_find(&testid("own-data-error"))? else {
-            return Ok(None);
-        };
-        let text = e.text()?;
-        Ok((text != before).then_some(text))
-    })?)
-}
-
 #[test]
 fn own_sentences_are_read_reported_and_evaluated_like_the_engine() -> Result<()> {
     let Some(site) = Site::start("own_sentences_are_read_reported_and_evaluated_like_the_engine")?
@@ -152,7 +142,7 @@ fn own_sentences_are_read_reported_and_evaluated_like_the_engine() -> Result<()>
     std::fs::write(&big, vec![b'a'; 6 * 1024 * 1024])?;
     lab.element("own-data-file")?
         .send_keys(&big.display().to_string())?;
-    let message = wait_error(&lab, "")?;
+    let message = lab.wait_message("own-data-error", "")?;
     ensure!(
         message.contains("huge.tsv is 6.3 MB") && message.contains("not read"),
         "{message}"
@@ -161,7 +151,7 @@ fn own_sentences_are_read_reported_and_evaluated_like_the_engine() -> Result<()>
     std::fs::write(&wrong, "review_text,stars\nnice,5\n")?;
     lab.element("own-data-file")?
         .send_keys(&wrong.display().to_string())?;
-    let message = wait_error(&lab, &message)?;
+    let message = lab.wait_message("own-data-error", &message)?;
     ensure!(
         message.contains("wrong.csv:1: the header must name a text column"),
         "{message}"
@@ -170,7 +160,7 @@ fn own_sentences_are_read_reported_and_evaluated_like_the_engine() -> Result<()>
     std::fs::write(&empty, "")?;
     lab.element("own-data-file")?
         .send_keys(&empty.display().to_string())?;
-    let message = wait_error(&lab, &message)?;
+    let message = lab.wait_message("own-data-error", &message)?;
     ensure!(message == "empty.csv is empty", "{message}");
     let summary = lab.element("own-data-summary")?;
     let rows = summary.attr("data-rows")?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use e2e::lab::{testid, Lab};
 use e2e::panels::{attr, model_dir, native_model, number};
-use e2e::{repo_root, Site, TempDir, UI_TIMEOUT};
+use e2e::{Site, TempDir, UI_TIMEOUT};
 use engine::recipe::{EvalSet, Recipe};
 use engine::{Classifier, EmbeddingStorage, QuantizeOptions, Scheme};
 
@@ -18,16 +18,7 @@ use engine::{Classifier, EmbeddingStorage, QuantizeOptions, Scheme};
 const WORK_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn held_out(f32: &Classifier) -> Result<EvalSet> {
-    let tsv = std::fs::read_to_string(repo_root().join("data/sentiment/test.tsv"))?;
-    let rows: Vec<(usize, String)> = tsv
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let (label, text) = l.split_once('\t')?;
-            Some((label.trim().parse().ok()?, text.to_string()))
-        })
-        .collect();
-    Ok(EvalSet::new(f32, &rows)?)
+    Ok(EvalSet::new(f32, &e2e::held_out_sentences()?)?)
 }
 
 fn wait_phase(lab: &Lab<'_>, phase: &str) -> Result<()> {
@@ -83,15 +74,6 @@ fn shown_layers(lab: &Lab<'_>) -> Result<Vec<(String, String)>> {
             ))
         })
         .collect()
-}
-
-fn wait_error(lab: &Lab<'_>) -> Result<String> {
-    Ok(lab.browser.wait_for("a recipe error", UI_TIMEOUT, |s| {
-        let Some(e) = s.try_find(&testid("recipe-error"))? else {
-            return Ok(None);
-        };
-        Ok(Some(e.text()?))
-    })?)
 }
 
 #[test]
@@ -208,12 +190,13 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
             "something-else",
         ),
     ];
+    let mut before = String::new();
     for (file_name, body, expect) in cases {
         let path = dir.path().join(file_name);
         std::fs::write(&path, body)?;
         lab.element("recipe-file")?
             .send_keys(&path.display().to_string())?;
-        let message = wait_error(&lab)?;
+        let message = lab.wait_message("recipe-error", &before)?;
         ensure!(
             message.contains(expect) && message.lines().count() == 1,
             "{file_name}: {message:?}"
@@ -222,6 +205,7 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
             lab.has("recipe-outcome")?,
             "{file_name} removed the outcome"
         );
+        before = message;
     }
 
     eprintln!("recipe: bad files refused");

@@ -19,16 +19,6 @@ fn largest_gap(a: &Classifier, b: &Classifier) -> Result<f32> {
     Ok(metrics::max_abs_diff(&x, &y)?)
 }
 
-fn wait_error(lab: &Lab<'_>, before: &str) -> Result<String> {
-    Ok(lab.browser.wait_for("a take-home error", UI_TIMEOUT, |s| {
-        let Some(e) = s.try_find(&testid("take-home-error"))? else {
-            return Ok(None);
-        };
-        let text = e.text()?;
-        Ok((text != before).then_some(text))
-    })?)
-}
-
 #[test]
 fn downloads_are_real_models_and_load_back_bit_for_bit() -> Result<()> {
     let Some(site) = Site::start("downloads_are_real_models_and_load_back_bit_for_bit")? else {
@@ -121,7 +111,7 @@ fn downloads_are_real_models_and_load_back_bit_for_bit() -> Result<()> {
         std::fs::write(&p, body)?;
         lab.element("take-home-check-file")?
             .send_keys(&p.display().to_string())?;
-        let message = wait_error(&lab, &before)?;
+        let message = lab.wait_message("take-home-error", &before)?;
         ensure!(
             message.to_lowercase().contains(expect) && message.lines().count() == 1,
             "{file}: {message:?}"
@@ -131,7 +121,7 @@ fn downloads_are_real_models_and_load_back_bit_for_bit() -> Result<()> {
     }
     // The recipe's model before any recipe was built.
     lab.element("take-home-recipe")?.click()?;
-    let message = wait_error(&lab, &before)?;
+    let message = lab.wait_message("take-home-error", &before)?;
     ensure!(message.contains("recipe"), "{message}");
     e2e::figures::console_clean(&site.browser, "/lab")?;
     Ok(())

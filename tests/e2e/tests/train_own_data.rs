@@ -17,14 +17,8 @@ const TRAIN_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// The first `n` held-out review sentences as `(label id, text)`.
 fn reviews(n: usize) -> Result<Vec<(usize, String)>> {
-    let tsv = std::fs::read_to_string(repo_root().join("data/sentiment/test.tsv"))?;
-    Ok(tsv
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let (label, text) = l.split_once('\t')?;
-            Some((label.trim().parse().ok()?, text.to_string()))
-        })
+    Ok(e2e::held_out_sentences()?
+        .into_iter()
         // Short ones: each is typed key by key into the box.
         .filter(|(_, t)| t.len() < 90)
         .take(n)

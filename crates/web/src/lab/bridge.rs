@@ -177,6 +177,27 @@ pub async fn recipe_apply(recipe: Recipe, int8_embeddings: bool) -> Result<Recip
     }
 }
 
+/// [`recipe_apply`] for a recipe file's bytes, read in the worker.
+pub async fn recipe_apply_file(
+    name: String,
+    bytes: Vec<u8>,
+    int8_embeddings: bool,
+) -> Result<RecipeOutcome, String> {
+    match call(
+        RequestBody::RecipeApplyFile {
+            name,
+            bytes: Bytes(bytes),
+            int8_embeddings,
+        },
+        None,
+    )
+    .await?
+    {
+        ResponseBody::RecipeApplied(outcome) => Ok(*outcome),
+        other => Err(unexpected(&other)),
+    }
+}
+
 /// A zip of the loaded model (or the recipe's mixed model) to save.
 pub async fn download(kind: DownloadKind) -> Result<Download, String> {
     match call(RequestBody::Download(kind), None).await? {

@@ -79,10 +79,13 @@ pub fn uniform_bytes(sens: &Sensitivity, scheme: Scheme) -> u64 {
 }
 
 /// The recipe for a size budget of `max_bytes`, or the message to show when none fits.
+/// (Worded here: formatting the engine's error would link candle's error text into the
+/// page's wasm.)
 pub fn for_budget(frontier: &Frontier, max_bytes: u64) -> Result<Recipe, String> {
-    frontier
-        .recipe(Budget::MaxBytes(max_bytes))
-        .map_err(|e| e.to_string())
+    frontier.recipe(Budget::MaxBytes(max_bytes)).map_err(|_| {
+        let smallest = frontier.points().first().map_or(0, |p| p.0);
+        format!("No mix of schemes fits {max_bytes} bytes: the smallest takes {smallest} bytes.")
+    })
 }
 
 /// Bytes that int8 per-row word embeddings save on a `vocab × dim` table: four bytes per

@@ -23,6 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::engine::recipe::Recipe;
 use crate::protocol::{Request, RequestBody, Response, ResponseBody, UNSOLICITED};
 use models::Loaded;
 use train::Training;
@@ -229,6 +230,15 @@ async fn handle(request: Request) -> ResponseBody {
             recipe,
             int8_embeddings,
         } => with_model(|loaded| {
+            recipe::apply(loaded, recipe, int8_embeddings)
+                .map(|o| ResponseBody::RecipeApplied(Box::new(o)))
+        }),
+        RequestBody::RecipeApplyFile {
+            name,
+            bytes,
+            int8_embeddings,
+        } => with_model(|loaded| {
+            let recipe = Recipe::from_json(&bytes.0).map_err(|e| format!("{name}: {e}"))?;
             recipe::apply(loaded, recipe, int8_embeddings)
                 .map(|o| ResponseBody::RecipeApplied(Box::new(o)))
         }),

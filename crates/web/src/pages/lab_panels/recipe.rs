@@ -5,6 +5,8 @@
 //! The recipe downloads as JSON (the format `squeeze quantize --recipe` reads), and a
 //! recipe file can be loaded back.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use leptos::html::Input;
@@ -26,6 +28,9 @@ use crate::lab::state::ModelStatus;
 
 /// Largest recipe file read (a real one is a few KB).
 const MAX_RECIPE_BYTES: f64 = 1e6;
+
+/// A request that builds and judges a mixed model.
+type BuildRequest = Pin<Box<dyn Future<Output = Result<RecipeOutcome, String>>>>;
 
 /// Where the measuring is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,12 +151,12 @@ pub fn RecipePanel(
         });
     };
 
-    let apply = move |recipe: Recipe| {
+    // Sends a build request and shows its outcome; the phase returns to where it was.
+    let send = move |request: BuildRequest| {
         phase.set(Phase::Applying);
         error.set(None);
-        let emb = int8_embeddings.get_untracked();
         spawn_local(async move {
-            match bridge::recipe_apply(recipe, emb).await {
+            match request.await {
                 Ok(o) => {
                     outcome.try_set(Some(o));
                     runs.try_update(|n| *n += 1);
@@ -167,6 +172,12 @@ pub fn RecipePanel(
             };
             phase.try_set(back);
         });
+    };
+    let apply = move |recipe: Recipe| {
+        send(Box::pin(bridge::recipe_apply(
+            recipe,
+            int8_embeddings.get_untracked(),
+        )))
     };
     let apply_preview = move |_| match preview.get_untracked() {
         Some(Ok(r)) => apply(r),
@@ -198,12 +209,12 @@ pub fn RecipePanel(
                     return;
                 }
             };
-            match Recipe::from_json(&bytes) {
-                Ok(r) => apply(r),
-                Err(e) => {
-                    error.try_set(Some(format!("{}: {e}", picked.name())));
-                }
-            }
+            // Read in the worker: the engine's file checks stay out of the page's wasm.
+            send(Box::pin(bridge::recipe_apply_file(
+                picked.name(),
+                bytes,
+                int8_embeddings.get_untracked(),
+            )));
         });
     };
     let download = move |_| {
