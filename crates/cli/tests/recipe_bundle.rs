@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::{root, squeeze, stderr, tiny};
 use engine::export::hf::Precision;
-use engine::recipe::{Recipe, RecipeLayer};
+use engine::recipe::Recipe;
 use engine::{Classifier, EmbeddingStorage, ModelFiles, QuantizeOptions, Scheme, TokenizerFile};
 
 const TEXTS: [&str; 2] = [
@@ -46,22 +46,13 @@ fn logits(m: &Classifier) -> Vec<Vec<f32>> {
 
 /// A recipe for `model` cycling through `schemes`, layer by layer.
 fn recipe(model: &Classifier, schemes: &[Scheme]) -> Recipe {
-    Recipe {
-        layers: model
+    Recipe::by_hand(
+        model
             .linears()
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, l)| RecipeLayer {
-                layer: l.name.clone(),
-                scheme: schemes[i % schemes.len()],
-                bytes: 0,
-                predicted_error: 0.0,
-            })
-            .collect(),
-        predicted_error: 0.0,
-        bytes: 0,
-        budget: None,
-    }
+            .map(|(i, l)| (l.name, schemes[i % schemes.len()])),
+    )
 }
 
 fn one_line_error(o: &std::process::Output, needle: &str) {

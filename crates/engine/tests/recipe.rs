@@ -7,28 +7,13 @@ mod common;
 mod recipe {
     use std::path::PathBuf;
 
-    use engine::recipe::{search, Budget, EvalSet, Recipe, RecipeLayer, Sensitivity};
+    use engine::recipe::{search, Budget, EvalSet, Recipe, Sensitivity};
     use engine::{Classifier, Error, ModelFiles, Scheme, TokenizerFile};
 
     use super::common::tiny;
 
     fn uniform(model: &Classifier, scheme: Scheme) -> Recipe {
-        let layers = model
-            .linears()
-            .into_iter()
-            .map(|l| RecipeLayer {
-                layer: l.name,
-                scheme,
-                bytes: 0,
-                predicted_error: 0.0,
-            })
-            .collect();
-        Recipe {
-            layers,
-            predicted_error: 0.0,
-            bytes: 0,
-            budget: None,
-        }
+        Recipe::by_hand(model.linears().into_iter().map(|l| (l.name, scheme)))
     }
 
     #[test]

@@ -126,11 +126,12 @@ fn a_recipe_no_larger_than_int8_keeps_f32_accuracy_downloads_and_loads_back() ->
         "{} layers shown",
         layers.len()
     );
-    let json = serde_json::json!({
-        "format": "squeeze-recipe", "version": 1, "bytes": 0, "predicted_error": 0.0,
-        "layers": layers.iter().map(|(l, s)| serde_json::json!({"layer": l, "scheme": s})).collect::<Vec<_>>(),
-    });
-    let recipe = Recipe::from_json(json.to_string().as_bytes())?;
+    let recipe = Recipe::by_hand(
+        layers
+            .iter()
+            .map(|(l, s)| Ok((l.clone(), s.parse::<Scheme>()?)))
+            .collect::<Result<Vec<_>>>()?,
+    );
     let native = f32.apply_recipe(&recipe)?;
     let judged = held_out(&f32)?.evaluate(&native)?;
     ensure!(

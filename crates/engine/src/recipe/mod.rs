@@ -167,6 +167,29 @@ impl Recipe {
         Ok(file.recipe)
     }
 
+    /// A recipe written by hand: a scheme per layer, nothing predicted, no budget.
+    pub fn by_hand(layers: impl IntoIterator<Item = (String, Scheme)>) -> Self {
+        Self {
+            layers: layers
+                .into_iter()
+                .map(|(layer, scheme)| RecipeLayer {
+                    layer,
+                    scheme,
+                    bytes: 0,
+                    predicted_error: 0.0,
+                })
+                .collect(),
+            predicted_error: 0.0,
+            bytes: 0,
+            budget: None,
+        }
+    }
+
+    /// The recipe `model` is stored in: each Linear's scheme as it stands.
+    pub fn of(model: &crate::Classifier) -> Self {
+        Self::by_hand(model.linears().into_iter().map(|l| (l.name, l.scheme)))
+    }
+
     /// The scheme the recipe gives `layer`, if it names it.
     pub fn scheme_of(&self, layer: &str) -> Option<Scheme> {
         self.layers

@@ -4,7 +4,7 @@
 
 use crate::engine::export::bundle;
 use crate::engine::export::hf::Precision;
-use crate::engine::recipe::{Recipe, RecipeLayer};
+use crate::engine::recipe::Recipe;
 use crate::engine::{metrics, Classifier, QuantizeOptions, Scheme, TokenizerFile};
 use crate::lab::messages::Bytes;
 use crate::lab::take_home::{Download, DownloadKind, ZipCheck};
@@ -106,21 +106,7 @@ pub fn check_zip(
 
 /// The lab's f32 model quantized layer by layer as `like` is stored.
 fn same_storage(f32: &Classifier, like: &Classifier) -> Result<Classifier, String> {
-    let recipe = Recipe {
-        layers: like
-            .linears()
-            .into_iter()
-            .map(|l| RecipeLayer {
-                layer: l.name,
-                scheme: l.scheme,
-                bytes: l.bytes,
-                predicted_error: 0.0,
-            })
-            .collect(),
-        predicted_error: 0.0,
-        bytes: 0,
-        budget: None,
-    };
+    let recipe = Recipe::of(like);
     f32.apply_recipe_with(
         &recipe,
         QuantizeOptions {

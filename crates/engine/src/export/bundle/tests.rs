@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::explain::bundled;
-use crate::recipe::{Recipe, RecipeLayer};
+use crate::recipe::Recipe;
 use crate::{QuantizeOptions, Scheme};
 
 const TEXTS: [&str; 3] = [
@@ -45,23 +45,13 @@ fn recipe(model: &Classifier) -> Recipe {
         Scheme::Q8_0,
         Scheme::F16,
     ];
-    let layers = model
-        .linears()
-        .iter()
-        .enumerate()
-        .map(|(i, l)| RecipeLayer {
-            layer: l.name.clone(),
-            scheme: cycle[i % cycle.len()],
-            bytes: 0,
-            predicted_error: 0.0,
-        })
-        .collect();
-    Recipe {
-        layers,
-        predicted_error: 0.0,
-        bytes: 0,
-        budget: None,
-    }
+    Recipe::by_hand(
+        model
+            .linears()
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (l.name, cycle[i % cycle.len()])),
+    )
 }
 
 #[test]
