@@ -26,6 +26,7 @@ pub mod export;
 pub mod metrics;
 pub mod models;
 pub mod ops;
+pub mod parallel;
 pub mod quant;
 pub mod recipe;
 pub mod tokenize;

@@ -291,7 +291,10 @@ pub struct Response {
 pub enum ResponseBody {
     /// The worker's wasm has started and it listens; sent once, with id [`UNSOLICITED`].
     /// Requests posted before this could be lost, so the bridge holds them until then.
-    Started,
+    Started {
+        /// Threads one forward runs on (1 in the one-thread build).
+        threads: u32,
+    },
     /// Bytes of the model downloaded so far (not final).
     Progress {
         /// Bytes read so far, over all files.

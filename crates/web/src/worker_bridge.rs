@@ -7,6 +7,12 @@
 //! `worker.js` and instantiates `worker_bg.wasm`). One worker serves the whole app
 //! and keeps its models across page changes; it is spawned on first use.
 //!
+//! Where the page is cross-origin isolated (so SharedArrayBuffer exists), the bridge
+//! starts the threaded build instead (`threads/worker_loader.js`, built by `cargo xtask
+//! postbuild`: one forward on every core); if that one fails before it listens, the
+//! one-thread worker takes over its queued requests. [`engine_threads`] says which runs.
+//! `?threads=1` in the page's address asks for the one-thread worker.
+//!
 //! If the worker dies (an `error` event: a panic in the engine traps its wasm), every
 //! pending call fails with a message, a new worker is started at once, the model the
 //! page had loaded is loaded again, and [`restart_notice`] tells the learner.
@@ -32,6 +38,13 @@ use crate::protocol::{
 /// The loader script Trunk writes for the worker binary, relative to the document base.
 const WORKER_SCRIPT: &str = "worker_loader.js";
 
+/// The threaded build's loader (written by `cargo xtask postbuild`).
+const THREADED_WORKER_SCRIPT: &str = "threads/worker_loader.js";
+
+/// How long the threaded worker may take to say it listens before the one-thread worker
+/// replaces it (its pool starts in well under a second).
+const THREADED_START_MS: i32 = 10_000;
+
 /// The bundled model's folder, relative to the document base.
 pub const DEFAULT_MODEL_DIR: &str = "models/default/";
 
@@ -55,6 +68,17 @@ struct Shared {
     pending: HashMap<RequestId, Pending>,
     /// Set when the worker died; later calls spawn a new one.
     dead: bool,
+    /// Whether this is the threaded build.
+    threaded: bool,
+}
+
+/// How many threads the engine runs one forward on, and why only one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineThreads {
+    /// Threads of one forward.
+    pub count: u32,
+    /// Why the one-thread worker runs, when it does.
+    pub why_one: Option<&'static str>,
 }
 
 /// A running worker and its handlers (kept alive as long as the bridge).
@@ -71,6 +95,49 @@ thread_local! {
     static LAST_MODEL: RefCell<Option<String>> = const { RefCell::new(None) };
     /// What the learner is told after a restart; `None` when all is well.
     static NOTICE: RwSignal<Option<String>> = RwSignal::new(None);
+    /// What the running worker said it runs on; `None` until it listens.
+    static THREADS: RwSignal<Option<EngineThreads>> = RwSignal::new(None);
+    /// Set once the threaded worker failed to start: later workers run one thread.
+    static THREADED_FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set when the page was opened with `threads=1` in its query.
+    static ONE_THREAD_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Reads `threads=1` from the address the page was opened with (before the lab
+/// rewrites its query), for the worker the bridge starts later.
+pub fn read_thread_choice() {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let one = search
+        .trim_start_matches('?')
+        .split('&')
+        .any(|p| p == "threads=1");
+    ONE_THREAD_ASKED.with(|a| a.set(one));
+}
+
+/// The engine's thread count, once its worker listens.
+pub fn engine_threads() -> RwSignal<Option<EngineThreads>> {
+    THREADS.with(|t| *t)
+}
+
+/// `None` when the page can run the threaded worker, else why not.
+fn one_thread_reason() -> Option<&'static str> {
+    let window = web_sys::window()?;
+    if THREADED_FAILED.with(|f| f.get()) {
+        return Some("the threaded engine did not start in this browser");
+    }
+    if ONE_THREAD_ASKED.with(|a| a.get()) {
+        return Some("the page's address asked for one (threads=1)");
+    }
+    let isolated =
+        js_sys::Reflect::get(&window, &"crossOriginIsolated".into()).is_ok_and(|v| v.is_truthy());
+    let shared_memory = js_sys::Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into())
+        .is_ok_and(|v| v.is_function());
+    if !isolated || !shared_memory {
+        return Some("this page is not cross-origin isolated");
+    }
+    None
 }
 
 /// The app-wide notice set when the worker died and was restarted (the app shell
@@ -280,10 +347,19 @@ fn bridge() -> Result<Rc<Bridge>, String> {
 }
 
 fn spawn() -> Result<Bridge, String> {
-    let url = document_url(WORKER_SCRIPT)?;
+    let threaded = one_thread_reason().is_none();
+    let script = if threaded {
+        THREADED_WORKER_SCRIPT
+    } else {
+        WORKER_SCRIPT
+    };
+    let url = document_url(script)?;
     let worker =
         Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;
-    let shared = Rc::new(RefCell::new(Shared::default()));
+    let shared = Rc::new(RefCell::new(Shared {
+        threaded,
+        ..Shared::default()
+    }));
 
     let on_message = {
         let shared = shared.clone();
@@ -307,6 +383,10 @@ fn spawn() -> Result<Bridge, String> {
             if shared.borrow().dead {
                 return;
             }
+            if is_unstarted_threaded(&shared) {
+                wasm_bindgen_futures::spawn_local(fall_back(shared.clone()));
+                return;
+            }
             fail_all(
                 &shared,
                 "the engine stopped unexpectedly and was restarted: run it again",
@@ -317,6 +397,23 @@ fn spawn() -> Result<Bridge, String> {
     };
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    if threaded {
+        let shared = shared.clone();
+        let check = Closure::once_into_js(move || {
+            if is_unstarted_threaded(&shared) && !shared.borrow().dead {
+                web_sys::console::warn_1(
+                    &"squeeze: the threaded engine did not start in time".into(),
+                );
+                wasm_bindgen_futures::spawn_local(fall_back(shared));
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                check.unchecked_ref(),
+                THREADED_START_MS,
+            );
+        }
+    }
     Ok(Bridge {
         worker,
         shared,
@@ -328,7 +425,12 @@ fn spawn() -> Result<Bridge, String> {
 /// Routes one message from the worker to its pending call.
 fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
     match response.body {
-        ResponseBody::Started => {
+        ResponseBody::Started { threads } => {
+            let why_one = (threads <= 1).then(|| one_thread_reason().unwrap_or("one core"));
+            engine_threads().set(Some(EngineThreads {
+                count: threads,
+                why_one,
+            }));
             let queued = {
                 let mut s = shared.borrow_mut();
                 s.started = true;
@@ -352,6 +454,14 @@ fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
                 progress(loaded, total);
             }
         }
+        ResponseBody::Failed { message }
+            if response.id == UNSOLICITED && is_unstarted_threaded(shared) =>
+        {
+            web_sys::console::warn_1(&format!("squeeze: threaded engine: {message}").into());
+            if !shared.borrow().dead {
+                wasm_bindgen_futures::spawn_local(fall_back(shared.clone()));
+            }
+        }
         body if response.id == UNSOLICITED => {
             web_sys::console::warn_1(&format!("squeeze: worker says {body:?}").into());
         }
@@ -362,6 +472,51 @@ fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
                 let _ = pending.reply.send(body);
             }
         }
+    }
+}
+
+/// Whether `shared` belongs to a threaded worker that has not said it listens.
+fn is_unstarted_threaded(shared: &Rc<RefCell<Shared>>) -> bool {
+    let s = shared.borrow();
+    s.threaded && !s.started
+}
+
+/// Replaces the threaded worker of `failed`, which never listened, with the one-thread
+/// worker, which takes over its queued and pending requests (nothing is lost).
+async fn fall_back(failed: Rc<RefCell<Shared>>) {
+    THREADED_FAILED.with(|f| f.set(true));
+    let (queued, pending, next_id) = {
+        let mut s = failed.borrow_mut();
+        s.dead = true;
+        (
+            std::mem::take(&mut s.queued),
+            std::mem::take(&mut s.pending),
+            s.next_id,
+        )
+    };
+    let replaced = BRIDGE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if !slot
+            .as_ref()
+            .is_some_and(|b| Rc::ptr_eq(&b.shared, &failed))
+        {
+            return Ok(());
+        }
+        if let Some(old) = slot.take() {
+            old.worker.terminate();
+        }
+        let bridge = spawn()?;
+        {
+            let mut s = bridge.shared.borrow_mut();
+            s.queued = queued;
+            s.pending = pending;
+            s.next_id = next_id;
+        }
+        *slot = Some(Rc::new(bridge));
+        Ok::<(), String>(())
+    });
+    if let Err(e) = replaced {
+        fail_all(&failed, &e);
     }
 }
 

@@ -3,8 +3,9 @@
 //   BUILD   a hash of every file of the build (and of this script),
 //   FILES   the files to keep for offline use, relative to this script,
 //   HEADERS the headers the build's `_headers` file asks for, added to what this
-//           worker answers from its cache (hosts without header support, such as
-//           GitHub Pages, then still give the engine's worker its policy).
+//           worker answers (hosts without header support, such as GitHub Pages, then
+//           still give the engine's worker its policy, and from the second visit on
+//           the page is cross-origin isolated: COOP + COEP, so the engine runs threaded).
 //
 // One cache per build: a new deploy installs a new worker that fills a new cache; it
 // waits until the page asks it to take over (or every tab is closed), then deletes the
@@ -66,7 +67,10 @@ async function answer(request, url) {
     ? await cache.match(new URL("index.html", self.location))
     : await cache.match(request);
   if (cached === undefined) {
-    return fetch(request);
+    // Not kept offline (a teacher next to the bundled model, say): the network's answer,
+    // with the site's headers too, so a page or worker this answers stays isolated.
+    const response = await fetch(request);
+    return response.type === "basic" && !response.redirected ? withSiteHeaders(response) : response;
   }
   return withSiteHeaders(cached);
 }

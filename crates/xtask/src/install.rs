@@ -48,6 +48,7 @@ pub fn all(needs: &Needs) -> Result<()> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen_cli()?;
     ensure_trunk()?;
+    crate::threads::ensure_nightly()?;
     if needs.browser {
         ensure_chromium()?;
     }

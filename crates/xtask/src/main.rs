@@ -4,7 +4,8 @@
 //! - `serve`: install what is missing, build the site in release mode and serve it
 //!   on http://127.0.0.1:8080/ (offline), rebuilding on changes.
 //! - `dist`: a release build for any static host (public URL, 404.html, _headers, sw.js).
-//! - `postbuild`: Trunk's post_build hook (404.html, .nojekyll, the service worker).
+//! - `postbuild`: Trunk's post_build hook (404.html, .nojekyll, the threaded worker in
+//!   threads/, the service worker).
 //! - `test`: everything CI checks, in order, stopping at the first failure.
 //! - `install`: only the installs (wasm target, wasm-bindgen-cli, trunk, Chromium).
 //! - `bench`: forward latency of every scheme, native and in Chromium, and onnxruntime-web
@@ -22,6 +23,7 @@ mod install;
 mod postbuild;
 mod serve;
 mod test;
+mod threads;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,9 +57,11 @@ jobs:
             toolchain without sanitizers, installing cargo-fuzz if missing; prints
             executions, exec/s and the result per target; fails on a crash
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
-            version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver
+            version in Cargo.lock), trunk 0.21.14, the pinned nightly with rust-src
+            (the threaded worker), Chromium + chromedriver
   postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): writes 404.html,
-            .nojekyll and sw.js into the staged build (TRUNK_STAGING_DIR)";
+            .nojekyll, the threaded worker (threads/, release builds) and sw.js
+            into the staged build (TRUNK_STAGING_DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

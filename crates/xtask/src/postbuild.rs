@@ -6,6 +6,9 @@
 //! - `404.html`: the app shell again, which GitHub Pages and similar hosts answer
 //!   unknown paths with, so deep links (`/lab`, `/learn/…`) open the app;
 //! - `.nojekyll`: GitHub Pages publishes the folder as it is;
+//! - `threads/`: the threaded engine worker (`crate::threads`), on release builds when
+//!   the pinned nightly is installed (`cargo xtask install`); without it the site runs
+//!   one thread;
 //! - `sw.js`: the service worker that keeps the site for offline use
 //!   (`assets/sw.js` with the build's hash, its file list and its `_headers`).
 
@@ -33,6 +36,7 @@ pub fn run(args: &[String]) -> Result<()> {
         [flag, dir] if flag == "--dir" => PathBuf::from(dir),
         _ => bail!("usage: cargo xtask postbuild [--dir DIR]"),
     };
+    threaded_worker(&dir)?;
     let written = finish(&dir)?;
     println!(
         "xtask postbuild: 404.html, .nojekyll and sw.js in {} (build {}, {} files, {} bytes kept offline)",
@@ -42,6 +46,28 @@ pub fn run(args: &[String]) -> Result<()> {
         written.bytes
     );
     Ok(())
+}
+
+/// Builds the threaded worker into `dir/threads/` for Trunk's release builds (debug
+/// builds and a missing nightly only say why they skip it: the page then runs the
+/// one-thread worker).
+fn threaded_worker(dir: &Path) -> Result<()> {
+    let profile = std::env::var("TRUNK_PROFILE").unwrap_or_default();
+    if profile != "release" {
+        println!(
+            "xtask postbuild: no threaded worker in a {profile:?} build (release builds have one)"
+        );
+        return Ok(());
+    }
+    if !crate::threads::nightly_ready() {
+        println!(
+            "xtask postbuild: no threaded worker: Rust {} with rust-src is not installed \
+             (`cargo xtask install` adds it); the site runs one thread",
+            crate::threads::NIGHTLY
+        );
+        return Ok(());
+    }
+    crate::threads::build(dir)
 }
 
 /// What [`finish`] wrote into the service worker.

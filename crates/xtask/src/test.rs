@@ -66,18 +66,12 @@ pub fn run() -> Result<()> {
             }),
         ),
         (
-            "clippy (wasm, web)",
+            "clippy (wasm, web; and its threaded worker)",
             Box::new(|| {
-                cargo(&[
-                    "clippy",
-                    "-p",
-                    "web",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--",
-                    "-D",
-                    "warnings",
-                ])
+                let web = ["clippy", "-p", "web", "--target", "wasm32-unknown-unknown"];
+                cargo(&[&web[..], &["--", "-D", "warnings"]].concat())?;
+                // The `threads` code compiles on stable too (it links only with the nightly).
+                cargo(&[&web[..], &["--features", "threads", "--", "-D", "warnings"]].concat())
             }),
         ),
         ("distill --smoke (fixture teacher)", Box::new(distill_smoke)),

@@ -19,6 +19,7 @@
 //! tile of four, then one at a time.
 
 use core::arch::wasm32::*;
+use std::ops::Range;
 
 use super::ggml_kernel::{Activations, Format, Weights, QK};
 
@@ -228,14 +229,16 @@ unsafe fn tile4<const F: u8, const G: usize>(
     acc
 }
 
-/// Rows `r .. r + 4G` of `y` (`m × n`) with [`tile4`]; returns `4G`.
+/// Rows `r .. r + 4G` of `y` (`m × cols.len()`, the output columns `cols`) with
+/// [`tile4`]; returns `4G`.
 fn rows_of<const F: u8, const G: usize>(
     x: &Activations,
     w: &Weights,
     r: usize,
+    cols: &Range<usize>,
     y: &mut [f32],
 ) -> usize {
-    let (n, k, nb) = (w.n, w.k, w.k / QK);
+    let (n, k, nb) = (cols.len(), w.k, w.k / QK);
     let rows = 4 * G;
     assert!(x.q.len() >= (r + rows) * k && x.scales.len() >= (r + rows) * nb);
     let xs: [[*const i16; 4]; G] =
@@ -245,7 +248,7 @@ fn rows_of<const F: u8, const G: usize>(
         .map(|i| x.scales[(r + i % rows) * nb + i / rows])
         .collect();
     let mut lanes = [0f32; 4];
-    for col in 0..n {
+    for (j, col) in cols.clone().enumerate() {
         let sw = w.scales[col * nb..].as_ptr();
         // SAFETY: the asserts here and in `run`; dx holds 4G · nb.
         let out = unsafe { tile4::<F, G>(w.row(col).as_ptr(), sw, xs, dx.as_ptr(), nb) };
@@ -253,26 +256,36 @@ fn rows_of<const F: u8, const G: usize>(
             // SAFETY: lanes holds exactly one v128.
             unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, v) };
             for (i, &l) in lanes.iter().enumerate() {
-                y[(r + 4 * g + i) * n + col] = l;
+                y[(r + 4 * g + i) * n + j] = l;
             }
         }
     }
     rows
 }
 
-/// `x · wᵀ` without the weight offsets (the caller adds them).
+/// `x · wᵀ` without the weight offsets (the caller adds them), its output columns
+/// split across threads (`crate::parallel`).
 pub fn matmul(x: &Activations, w: &Weights) -> Vec<f32> {
+    crate::parallel::by_columns(x.m, w.n, 1, x.m * w.n * w.k, |cols, y| {
+        matmul_columns(x, w, cols, y)
+    })
+}
+
+/// The output columns `cols` of `x · wᵀ` (no offsets) into `y`, `m × cols.len()`.
+pub fn matmul_columns(x: &Activations, w: &Weights, cols: Range<usize>, y: &mut [f32]) {
     match w.format {
-        Format::Q8_0 => run::<Q8_0>(x, w),
-        Format::Q4_0 => run::<Q4_0>(x, w),
-        Format::Q4_1 => run::<Q4_1>(x, w),
-        Format::Q5_0 => run::<Q5_0>(x, w),
-        Format::Q4K => run::<Q4K>(x, w),
+        Format::Q8_0 => run::<Q8_0>(x, w, cols, y),
+        Format::Q4_0 => run::<Q4_0>(x, w, cols, y),
+        Format::Q4_1 => run::<Q4_1>(x, w, cols, y),
+        Format::Q5_0 => run::<Q5_0>(x, w, cols, y),
+        Format::Q4K => run::<Q4K>(x, w, cols, y),
     }
 }
 
-fn run<const F: u8>(x: &Activations, w: &Weights) -> Vec<f32> {
-    let (m, n, k) = (x.m, w.n, w.k);
+fn run<const F: u8>(x: &Activations, w: &Weights, cols: Range<usize>, y: &mut [f32]) {
+    let (m, k) = (x.m, w.k);
+    let n = cols.len();
+    assert!(cols.end <= w.n && y.len() == m * n, "output columns");
     let nb = k / QK;
     assert_eq!(x.k, k, "input width");
     assert!(
@@ -280,28 +293,26 @@ fn run<const F: u8>(x: &Activations, w: &Weights) -> Vec<f32> {
         "activations"
     );
     assert!(
-        w.bytes.len() >= n * w.format.row_bytes(k) && w.scales.len() >= n * nb,
+        w.bytes.len() >= w.n * w.format.row_bytes(k) && w.scales.len() >= w.n * nb,
         "weights"
     );
-    let mut y = vec![0f32; m * n];
     let mut r = 0;
     while r < m {
         r += match m - r {
-            left if left >= 8 => rows_of::<F, 2>(x, w, r, &mut y),
-            left if left >= 4 => rows_of::<F, 1>(x, w, r, &mut y),
+            left if left >= 8 => rows_of::<F, 2>(x, w, r, &cols, y),
+            left if left >= 4 => rows_of::<F, 1>(x, w, r, &cols, y),
             _ => {
                 let xr = x.q[r * k..].as_ptr();
                 let dx = x.scales[r * nb..].as_ptr();
-                for col in 0..n {
+                for (j, col) in cols.clone().enumerate() {
                     let sw = w.scales[col * nb..].as_ptr();
                     // SAFETY: the asserts above, for row r.
-                    y[r * n + col] = unsafe { single::<F>(w.row(col).as_ptr(), sw, xr, dx, nb) };
+                    y[r * n + j] = unsafe { single::<F>(w.row(col).as_ptr(), sw, xr, dx, nb) };
                 }
                 1
             }
         };
     }
-    y
 }
 
 /// The largest `|x|` (`x.len()` a multiple of 4).

@@ -114,32 +114,49 @@ impl Activations {
     }
 }
 
-/// `x · wᵀ`: `m × n` exact dot products, row-major.
+/// `x · wᵀ`: `m × n` exact dot products, row-major; the output columns are split across
+/// threads (`crate::parallel`) in whole panels of either layout.
 pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
     assert_eq!(x.k, w.k, "input width");
     let (m, n) = (x.m, w.n);
-    let mut out = vec![0i32; m * n];
     #[cfg(target_arch = "x86_64")]
     if let Some(panels) = &w.vnni {
         let kp = padded_width(x.k);
         // The quantized activations are 0..=255: as u8 they are the kernel's operand.
         let bytes: Vec<u8> = x.data[..m * kp].iter().map(|&v| v as u8).collect();
-        // SAFETY: `vnni` is only packed when the CPU has the instructions.
-        unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, n, &mut out) };
-        return out;
+        let rows = super::int8_vnni::ROWS;
+        return crate::parallel::by_columns(m, n, rows, m * n * kp, |cols, out| {
+            let panels = &panels[cols.start / rows * rows * kp..];
+            // SAFETY: `vnni` is only packed when the CPU has the instructions; `cols`
+            // starts on a panel, so the slice starts with that panel.
+            unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, cols.len(), out) };
+        });
     }
-    for p in 0..n.div_ceil(NR) {
+    crate::parallel::by_columns(m, n, NR, m * n * x.k, |cols, out| {
+        matmul_columns(x, w, cols, out);
+    })
+}
+
+/// The output columns `cols` (starting on a panel) into `out`, `m × cols.len()`.
+fn matmul_columns(
+    x: &Activations,
+    w: &PackedWeights,
+    cols: std::ops::Range<usize>,
+    out: &mut [i32],
+) {
+    let (m, width) = (x.m, cols.len());
+    for p in cols.start / NR..cols.end.div_ceil(NR) {
         let panel = w.panel(p);
-        let cols = NR.min(n - p * NR);
+        let first = p * NR - cols.start;
+        let take = NR.min(cols.end - p * NR);
         for r in (0..m).step_by(MR) {
             let block = block(std::array::from_fn(|i| x.row(r + i)), panel);
             for (i, sums) in block.iter().enumerate().take(m - r) {
-                let at = (r + i) * n + p * NR;
-                out[at..at + cols].copy_from_slice(&sums[..cols]);
+                let at = (r + i) * width + first;
+                out[at..at + take].copy_from_slice(&sums[..take]);
             }
         }
     }
-    out
 }
 
 /// `MR` activation rows against one panel: `out[i][j] = x[i] · w[j]`.
@@ -463,6 +480,37 @@ mod tests {
                     assert_eq!(got[r * n + c], want, "({m},{n},{k}) at [{r}][{c}]");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn many_threads_give_the_one_thread_sums_bit_for_bit() {
+        // Large enough to be split (≥ parallel::MIN_WORK); n not a multiple of a panel.
+        let (m, n, k) = (17, 75, 1000);
+        assert!(m * n * k >= crate::parallel::MIN_WORK);
+        let x = activations(&values(m * k, 5, 0, 255), k);
+        let w: Vec<i8> = values(n * k, 6, -128, 127)
+            .iter()
+            .map(|&v| v as i8)
+            .collect();
+        let on = |threads: usize, packed: &PackedWeights| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| matmul(&x, packed))
+        };
+        let mut layouts = vec![PackedWeights::pack_i16(&w, n, k)];
+        layouts.push(PackedWeights::pack(&w, n, k));
+        for packed in &layouts {
+            let one = on(1, packed);
+            for threads in [2, 3, 4] {
+                assert_eq!(on(threads, packed), one, "{threads} threads");
+            }
+            let want: i32 = (0..k)
+                .map(|i| x.row(16)[i] as i32 * i32::from(w[74 * k + i]))
+                .sum();
+            assert_eq!(one[16 * n + 74], want);
         }
     }
 

@@ -343,6 +343,8 @@ fn Results(
                                 after_load_note(&t.after_load),
                             )
                             attr:data-testid="speed"
+                            attr:data-ms-f32=t.f32.ms.to_string()
+                            attr:data-ms-int8=t.quantized.ms.to_string()
                             attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
                             attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
                         />
@@ -368,6 +370,7 @@ fn Results(
                     attr:data-count=c.f32.tokens.to_string()
                 />
             </div>
+            <ThreadsNote/>
             <div class="panels">
                 <ModelPanel
                     title="f32 (original)"
@@ -389,5 +392,24 @@ fn Results(
                 />
             </div>
         </section>
+    }
+}
+
+/// Under the speed card: how many threads one forward ran on (`data-threads`), and why
+/// only one when that is so.
+#[component]
+fn ThreadsNote() -> impl IntoView {
+    let threads = worker_bridge::engine_threads();
+    move || {
+        threads.get().map(|t| {
+            let text = match (t.count, t.why_one) {
+                (1, Some(why)) => format!("The engine runs on 1 thread: {why}."),
+                (1, None) => "The engine runs on 1 thread.".to_string(),
+                (n, _) => format!("The engine runs each forward on {n} threads (all cores)."),
+            };
+            view! {
+                <p class="muted" data-testid="threads" data-threads=t.count.to_string()>{text}</p>
+            }
+        })
     }
 }

@@ -10,6 +10,8 @@ mod figures;
 mod hub;
 mod lab;
 mod models;
+#[cfg(feature = "threads")]
+pub mod pool;
 mod recipe;
 mod take_home;
 mod teacher;
@@ -46,7 +48,18 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
-    send(UNSOLICITED, ResponseBody::Started);
+    send(
+        UNSOLICITED,
+        ResponseBody::Started {
+            threads: crate::engine::parallel::threads() as u32,
+        },
+    );
+}
+
+/// Tells the page this worker cannot serve (sent instead of `Started`: the threaded
+/// build whose pool did not start); the page then starts the one-thread worker.
+pub fn refuse(message: String) {
+    send(UNSOLICITED, failed(message));
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {

@@ -1,0 +1,193 @@
+//! All cores: the served site is cross-origin isolated, so the lab starts the threaded
+//! engine worker (`dist/threads/`), which runs each forward on every core, and gives
+//! the same logits, bit for bit, as the one-thread worker (`?threads=1`): the engine
+//! splits a Linear layer's output columns, never a sum.
+//!
+//! `SQUEEZE_THREADS_BENCH=1` also times the teacher (`SQUEEZE_TEACHER` or
+//! `.cache/distill/teacher`, served as a same-origin fake Hub) and the student on one
+//! and on all threads, interleaved, and prints the medians.
+
+use anyhow::{ensure, Context, Result};
+use e2e::lab::Lab;
+use e2e::{repo_root, Site, TempDir};
+use serde_json::Value;
+
+/// A sentence of a few words (8 tokens with [CLS] and [SEP]).
+const SHORT: &str = "a gentle and moving little film";
+
+fn is_isolated(site: &Site) -> Result<bool> {
+    let v = site
+        .browser
+        .execute("return self.crossOriginIsolated === true;", vec![])?;
+    Ok(v == Value::Bool(true))
+}
+
+fn cores(site: &Site) -> Result<u64> {
+    let v = site
+        .browser
+        .execute("return navigator.hardwareConcurrency;", vec![])?;
+    v.as_u64().context("hardwareConcurrency is not a number")
+}
+
+/// The lab's `data-threads` once its worker said how many it runs on.
+fn threads(lab: &Lab<'_>) -> Result<u64> {
+    let raw = lab.browser.wait_for(
+        "the thread count (data-testid=threads)",
+        e2e::UI_TIMEOUT,
+        |s| match s.try_find(&e2e::lab::testid("threads"))? {
+            Some(el) => el.attr("data-threads"),
+            None => Ok(None),
+        },
+    )?;
+    raw.parse().with_context(|| format!("data-threads `{raw}`"))
+}
+
+/// Runs `text` and returns (f32 logits, int8 logits).
+fn logits(lab: &Lab<'_>, text: &str) -> Result<(Vec<f32>, Vec<f32>)> {
+    lab.set_text(text)?;
+    lab.run()?;
+    Ok((lab.values("logits-f32")?, lab.values("logits-int8")?))
+}
+
+#[test]
+fn lab_runs_on_every_core_with_the_one_thread_logits() -> Result<()> {
+    let Some(site) = Site::start("lab_runs_on_every_core_with_the_one_thread_logits")? else {
+        return Ok(());
+    };
+    let sentences = [
+        SHORT.to_string(),
+        "the plot is thin and the jokes are tired, but the two leads carry every scene \
+         with warmth, wit and a timing that makes even the weakest lines land"
+            .to_string(),
+    ];
+    let lab = Lab::open(&site, "")?;
+    ensure!(
+        is_isolated(&site)?,
+        "the served lab is not cross-origin isolated"
+    );
+    let cores = cores(&site)?;
+    let mut many = Vec::new();
+    for text in &sentences {
+        many.push(logits(&lab, text)?);
+    }
+    let n = threads(&lab)?;
+    let note = lab.element("threads")?.text()?;
+    println!("isolated; {cores} cores; the lab runs on {n} threads: {note}");
+    ensure!(
+        n == cores.clamp(1, 8),
+        "the lab runs on {n} threads on {cores} cores"
+    );
+
+    let lab = Lab::open(&site, "?threads=1")?;
+    for (text, threaded) in sentences.iter().zip(&many) {
+        let one = logits(&lab, text)?;
+        ensure!(
+            &one == threaded,
+            "`{text}`: one thread {one:?}, {n} threads {threaded:?}"
+        );
+    }
+    ensure!(threads(&lab)? == 1, "?threads=1 still runs threaded");
+    let note = lab.element("threads")?.text()?;
+    ensure!(
+        note.contains("threads=1"),
+        "the note does not say why: {note}"
+    );
+    println!(
+        "same logits on 1 and {n} threads for {} sentences",
+        sentences.len()
+    );
+    Ok(())
+}
+
+/// One timing: (int8 ms, f32 ms) of the lab's speed card for `text`.
+fn speed(lab: &Lab<'_>, text: &str) -> Result<(f64, f64)> {
+    lab.set_text(text)?;
+    lab.run()?;
+    lab.wait_timed()?;
+    Ok((
+        lab.number("speed", "data-ms-int8")?,
+        lab.number("speed", "data-ms-f32")?,
+    ))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn threads_bench() -> Result<()> {
+    if std::env::var_os("SQUEEZE_THREADS_BENCH").is_none() {
+        println!("SKIPPED: set SQUEEZE_THREADS_BENCH=1 to time one and all threads");
+        return Ok(());
+    }
+    let teacher = std::env::var_os("SQUEEZE_TEACHER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".cache/distill/teacher"));
+    let hub = TempDir::new("e2e-threads-hub")?;
+    let folder = hub.path().join("local/teacher/resolve/main");
+    std::fs::create_dir_all(&folder)?;
+    let has_teacher = teacher.join("model.safetensors").is_file();
+    if has_teacher {
+        for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+            std::fs::copy(teacher.join(name), folder.join(name))?;
+        }
+    }
+    let Some(site) = Site::start_with(
+        "threads_bench",
+        vec![("/fake-hub/".to_string(), hub.path().to_path_buf())],
+    )?
+    else {
+        return Ok(());
+    };
+    let long = "word ".repeat(62);
+    let texts = [("8", SHORT.to_string()), ("64", long)];
+    let mut models = vec![("student", String::new())];
+    if has_teacher {
+        models.push((
+            "teacher",
+            "&hub=/fake-hub&model=hub&id=local%2Fteacher".to_string(),
+        ));
+    }
+    let rounds: usize = std::env::var("SQUEEZE_THREADS_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    for (model, query) in &models {
+        // (threads, tokens) → int8 ms, f32 ms per round.
+        let mut times: std::collections::BTreeMap<(u64, &str), (Vec<f64>, Vec<f64>)> =
+            Default::default();
+        for _ in 0..rounds {
+            for one in [true, false] {
+                let q = format!("?{}{query}", if one { "threads=1" } else { "x=1" });
+                let lab = Lab::open(&site, &q)?;
+                lab_tokens(&lab, SHORT)?;
+                let n = threads(&lab)?;
+                for (tokens, text) in &texts {
+                    let tokens_shown = lab_tokens(&lab, text)?;
+                    let (int8, f32) = speed(&lab, text)?;
+                    let e = times.entry((n, tokens)).or_default();
+                    e.0.push(int8);
+                    e.1.push(f32);
+                    println!("{model} {n} thr {tokens} ({tokens_shown}) tokens: int8 {int8:.2} ms, f32 {f32:.2} ms");
+                }
+            }
+        }
+        for ((n, tokens), (int8, f32)) in &times {
+            println!(
+                "MEDIAN {model} {n} threads {tokens} tokens: int8 {:.2} ms, f32 {:.2} ms ({} runs)",
+                median(int8.clone()),
+                median(f32.clone()),
+                int8.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Tokens the lab fed for `text` (after one run).
+fn lab_tokens(lab: &Lab<'_>, text: &str) -> Result<u64> {
+    lab.set_text(text)?;
+    lab.run()?;
+    Ok(lab.number("tokens", "data-count")? as u64)
+}
