@@ -67,7 +67,7 @@ async function answer(request, url) {
     ? await cache.match(new URL("index.html", self.location))
     : await cache.match(request);
   if (cached === undefined) {
-    // Not kept offline (a teacher next to the bundled model, say): the network's answer,
+    // Not kept offline (a second model folder, say): the network's answer,
     // with the site's headers too, so a page or worker this answers stays isolated.
     const response = await fetch(request);
     return response.type === "basic" && !response.redirected ? withSiteHeaders(response) : response;

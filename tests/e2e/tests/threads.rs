@@ -110,6 +110,9 @@ fn speed(lab: &Lab<'_>, text: &str) -> Result<(f64, f64)> {
     ))
 }
 
+/// int8 and f32 milliseconds, one entry per page load.
+type Samples = (Vec<f64>, Vec<f64>);
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -155,8 +158,7 @@ fn threads_bench() -> Result<()> {
         .unwrap_or(3);
     for (model, query) in &models {
         // (threads, tokens) → int8 ms, f32 ms per round.
-        let mut times: std::collections::BTreeMap<(u64, &str), (Vec<f64>, Vec<f64>)> =
-            Default::default();
+        let mut times: std::collections::BTreeMap<(u64, &str), Samples> = Default::default();
         for _ in 0..rounds {
             for one in [true, false] {
                 let q = format!("?{}{query}", if one { "threads=1" } else { "x=1" });
