@@ -9,7 +9,7 @@
 
 use anyhow::{ensure, Context, Result};
 use e2e::lab::Lab;
-use e2e::{repo_root, Site, TempDir};
+use e2e::{dist_or_skip, repo_root, ServeOptions, Site, TempDir};
 use serde_json::Value;
 
 /// A sentence of a few words (8 tokens with [CLS] and [SEP]).
@@ -96,6 +96,48 @@ fn lab_runs_on_every_core_with_the_one_thread_logits() -> Result<()> {
         "same logits on 1 and {n} threads for {} sentences",
         sentences.len()
     );
+    Ok(())
+}
+
+#[test]
+fn a_host_without_headers_is_isolated_by_the_service_worker_from_the_second_visit() -> Result<()> {
+    let Some(dist) = dist_or_skip(
+        "a_host_without_headers_is_isolated_by_the_service_worker_from_the_second_visit",
+    ) else {
+        return Ok(());
+    };
+    // A plain static host: no `_headers`, so no COOP/COEP from the server.
+    let site = Site::serve(dist.clone(), ServeOptions::new(&dist))?;
+    let lab = Lab::open(&site, "")?;
+    ensure!(!is_isolated(&site)?, "isolated without the headers");
+    logits(&lab, SHORT)?;
+    ensure!(threads(&lab)? == 1, "threaded without isolation");
+    let note = lab.element("threads")?.text()?;
+    ensure!(note.contains("not cross-origin isolated"), "{note}");
+    // Once the service worker controls the page, it answers with the site's headers.
+    site.browser.wait_for(
+        "the service worker to control the page",
+        std::time::Duration::from_secs(60),
+        |s| {
+            let v = s.execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);",
+                vec![],
+            )?;
+            Ok((v == Value::Bool(true)).then_some(()))
+        },
+    )?;
+    let lab = Lab::open(&site, "")?;
+    ensure!(
+        is_isolated(&site)?,
+        "the second visit is not isolated by the service worker"
+    );
+    logits(&lab, SHORT)?;
+    let n = threads(&lab)?;
+    ensure!(
+        n == cores(&site)?.clamp(1, 8),
+        "second visit on {n} threads"
+    );
+    println!("plain host: first visit 1 thread, second visit (service worker) {n} threads");
     Ok(())
 }
 
