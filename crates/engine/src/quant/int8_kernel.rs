@@ -486,7 +486,7 @@ mod tests {
     #[test]
     fn many_threads_give_the_one_thread_sums_bit_for_bit() {
         // Large enough to be split (≥ parallel::MIN_WORK); n not a multiple of a panel.
-        let (m, n, k) = (17, 75, 1000);
+        let (m, n, k) = (33, 75, 2000);
         assert!(m * n * k >= crate::parallel::MIN_WORK);
         let x = activations(&values(m * k, 5, 0, 255), k);
         let w: Vec<i8> = values(n * k, 6, -128, 127)
@@ -508,9 +508,9 @@ mod tests {
                 assert_eq!(on(threads, packed), one, "{threads} threads");
             }
             let want: i32 = (0..k)
-                .map(|i| x.row(16)[i] as i32 * i32::from(w[74 * k + i]))
+                .map(|i| x.row(32)[i] as i32 * i32::from(w[74 * k + i]))
                 .sum();
-            assert_eq!(one[16 * n + 74], want);
+            assert_eq!(one[32 * n + 74], want);
         }
     }
 
