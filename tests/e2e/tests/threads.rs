@@ -9,6 +9,7 @@
 
 use anyhow::{ensure, Context, Result};
 use e2e::lab::Lab;
+use e2e::panels;
 use e2e::{dist_or_skip, repo_root, ServeOptions, Site, TempDir};
 use serde_json::Value;
 
@@ -49,6 +50,21 @@ fn logits(lab: &Lab<'_>, text: &str) -> Result<(Vec<f32>, Vec<f32>)> {
     Ok((lab.values("logits-f32")?, lab.values("logits-int8")?))
 }
 
+/// Every scheme's logits in the scheme table (GGML formats included) of the lab opened
+/// on `text`, plus `extra` in its query.
+fn table(site: &Site, text: &str, extra: &str) -> Result<Vec<(String, Vec<f32>)>> {
+    let query = format!("?text={}{extra}", e2e::encode_query_value(text));
+    let lab = Lab::open(site, &query)?;
+    panels::wait_for_table(&lab, 0)?;
+    let mut rows = Vec::new();
+    for scheme in panels::row_schemes(&lab)? {
+        let el = panels::row(&lab, &scheme)?;
+        let values = panels::floats(&el, "data-logits", &scheme)?;
+        rows.push((scheme, values));
+    }
+    Ok(rows)
+}
+
 #[test]
 fn lab_runs_on_every_core_with_the_one_thread_logits() -> Result<()> {
     let Some(site) = Site::start("lab_runs_on_every_core_with_the_one_thread_logits")? else {
@@ -77,6 +93,9 @@ fn lab_runs_on_every_core_with_the_one_thread_logits() -> Result<()> {
         n == cores.clamp(1, 8),
         "the lab runs on {n} threads on {cores} cores"
     );
+    // 64 tokens: every Linear is split, in every scheme of the table.
+    let long = "word ".repeat(62);
+    let many_table = table(&site, &long, "")?;
 
     let lab = Lab::open(&site, "?threads=1")?;
     for (text, threaded) in sentences.iter().zip(&many) {
@@ -92,9 +111,15 @@ fn lab_runs_on_every_core_with_the_one_thread_logits() -> Result<()> {
         note.contains("threads=1"),
         "the note does not say why: {note}"
     );
+    let one_table = table(&site, &long, "&threads=1")?;
+    ensure!(
+        one_table == many_table && many_table.len() >= 5,
+        "scheme table, one thread {one_table:?}\n{n} threads {many_table:?}"
+    );
     println!(
-        "same logits on 1 and {n} threads for {} sentences",
-        sentences.len()
+        "same logits on 1 and {n} threads for {} sentences and {} schemes at 64 tokens",
+        sentences.len(),
+        many_table.len()
     );
     Ok(())
 }
