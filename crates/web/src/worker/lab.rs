@@ -269,15 +269,24 @@ fn batch_chunk(
             agree: 0,
         })
         .collect();
-    for (i, (gold, text)) in rows.iter().enumerate() {
-        let enc = loaded.f32().encode(text).map_err(|e| e.to_string())?;
+    // Every sentence's logits in every scheme, sentences spread over the threads (the
+    // threaded build; one after another otherwise), then counted in order.
+    let tokenizer = loaded.f32();
+    let all_logits = crate::engine::parallel::map(&rows, |(_, text)| {
+        let enc = tokenizer.encode(text).map_err(|e| e.to_string())?;
+        models
+            .iter()
+            .map(|(_, model)| model.logits(&enc).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    for (i, ((gold, text), logits)) in rows.iter().zip(all_logits).enumerate() {
+        let logits = logits?;
         let mut reference = None;
-        for ((scheme, model), c) in models.iter().zip(&mut counts) {
-            let logits = model.logits(&enc).map_err(|e| e.to_string())?;
-            let label = metrics::argmax(&logits);
+        for (((scheme, _), c), logits) in models.iter().zip(&mut counts).zip(&logits) {
+            let label = metrics::argmax(logits);
             // f32 comes first, so its label and margin are known before any other scheme's.
             let (f32_label, f32_margin) =
-                *reference.get_or_insert((label, metrics::margin(&logits)));
+                *reference.get_or_insert((label, metrics::margin(logits)));
             c.seen += 1;
             c.correct += u32::from(label == *gold);
             c.agree += u32::from(label == f32_label);
