@@ -273,3 +273,34 @@ async fn browser_linear_latency_f32_vs_ggml() {
         }
     }
 }
+
+/// Every f32 Linear alone, candle's f32 matmul against the engine's f32 kernel (which the
+/// f32 and f16 models use in the browser), 8 and 64 tokens: per layer and the sum.
+#[wasm_bindgen_test]
+async fn browser_linear_latency_f32_kernel_vs_candle() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let model = Classifier::load(&model_files().await).expect("model loads");
+    let warm = bench::input_of(&model, 64).unwrap();
+    for n in [8, 64] {
+        let start = now_ms();
+        while now_ms() - start < WARM_UP_MS {
+            model.logits(&warm).unwrap();
+        }
+        breathe().await;
+        let times =
+            layers::f32_kernel_vs_candle(&model, n, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+        for (layer, rows, candle, ours) in &times {
+            console_log!(
+                "f32-kernel-linear\t{name}\t{n}\t{layer}\t{rows} rows\tcandle {candle:.4} ms\tkernel {ours:.4} ms\t{:.2}x",
+                candle / ours
+            );
+        }
+        let c: f64 = times.iter().map(|t| t.2).sum();
+        let k: f64 = times.iter().map(|t| t.3).sum();
+        console_log!(
+            "f32-kernel-linears\t{name}\t{n}\tcandle {c:.3} ms\tkernel {k:.3} ms\t{:.2}x",
+            c / k
+        );
+        breathe().await;
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod embedding;
 pub mod f16;
+pub mod f32_kernel;
 pub mod ggml;
 pub mod ggml_kernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -170,7 +171,7 @@ impl QuantizeOptions {
 /// A Linear layer `y = x Wᵀ + b` in one of the schemes.
 #[derive(Clone, Debug)]
 pub enum Linear {
-    /// Float weights, multiplied by candle.
+    /// Float weights: multiplied by [`f32_kernel`] in the browser, by candle natively.
     F32(candle_nn::Linear),
     /// Half-precision weights.
     F16(f16::F16Linear),
@@ -338,6 +339,7 @@ impl Linear {
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
+            Linear::F32(l) if f32_kernel::IN_USE => f32_kernel::forward(l.weight(), l.bias(), x),
             Linear::F32(l) => l.forward(x).during("linear"),
             Linear::F16(l) => l.forward(x),
             Linear::Int8(l) => l.forward(x),
