@@ -180,3 +180,42 @@ fn wasm_f32_kernel_gives_the_fixed_order_bits_and_candles_values() {
         );
     }
 }
+
+/// The int8 layer against its own formula in plain integers, on inputs whose quantized
+/// maximum is 128 (range [-1, 1]: zero point 64, 1.0 → 64 + 64) and on ordinary ones:
+/// whichever kernel this build has (simd128's i16 dot, or relaxed SIMD's 7-bit dot with
+/// the values above 127 put right afterwards) must give the same bits.
+#[wasm_bindgen_test]
+fn wasm_int8_kernel_is_exact_with_activations_of_128() {
+    use engine::quant::int8::{self, Granularity, Int8Linear};
+    let (n, k) = (6, 40);
+    let w: Vec<f32> = (0..n * k)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 60.0)
+        .collect();
+    let layer = Int8Linear::quantize(&w, n, k, None, Granularity::PerTensor);
+    let mut x: Vec<f32> = (0..3 * k)
+        .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    x[5] = 1.0;
+    x[k + 17] = 1.0;
+    x[2 * k] = -1.0;
+    let p = int8::activation_params(-1.0, 1.0);
+    let q = int8::quantize_activations(&x, p);
+    assert!(
+        q.iter().filter(|&&v| v == 128).count() >= 2,
+        "the case under test"
+    );
+    let y = layer.forward_rows(&x);
+    let scale = f64::from(p.scale * layer.scales()[0]);
+    for r in 0..3 {
+        for c in 0..n {
+            let dot: i32 = (0..k)
+                .map(|i| {
+                    (i32::from(q[r * k + i]) - p.zero_point) * i32::from(layer.weight()[c * k + i])
+                })
+                .sum();
+            let want = (f64::from(dot) * scale) as f32;
+            assert_eq!(y[r * n + c].to_bits(), want.to_bits(), "[{r}][{c}]");
+        }
+    }
+}

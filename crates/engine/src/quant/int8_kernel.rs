@@ -4,8 +4,9 @@
 //! Both operands are i16 (activations are 0..=255, weights -128..=127), so every product
 //! and every pairwise sum of `madd`/`dot_i16x8` fits in i32 exactly and the result is the
 //! same bit for bit on every path: AVX512-VNNI natively when the CPU has it (u8 × i8, in
-//! `int8_vnni`), else AVX2 (both detected at run time), simd128 in the browser, and a
-//! plain loop elsewhere.
+//! `int8_vnni`), else AVX2 (both detected at run time), simd128 in the browser (relaxed
+//! SIMD's 8-bit dot product in a build with that feature, `int8_relaxed`), and a plain
+//! loop elsewhere.
 //!
 //! Layout, chosen so the inner loop only streams memory it fully uses:
 //! - weights are packed once, when quantizing, into panels of [`NR`] output rows; inside a
@@ -33,6 +34,8 @@ pub const KC: usize = 16;
 #[derive(Clone, Debug)]
 pub struct PackedWeights {
     data: Vec<i16>,
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    relaxed: Vec<i8>,
     #[cfg(target_arch = "x86_64")]
     vnni: Option<Vec<i8>>,
     n: usize,
@@ -52,6 +55,14 @@ impl PackedWeights {
                 k,
             };
         }
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        return Self {
+            data: Vec::new(),
+            relaxed: super::int8_relaxed::pack(w, n, k),
+            n,
+            k,
+        };
+        #[allow(unreachable_code)]
         Self::pack_i16(w, n, k)
     }
 
@@ -72,6 +83,8 @@ impl PackedWeights {
             data,
             #[cfg(target_arch = "x86_64")]
             vnni: None,
+            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+            relaxed: Vec::new(),
             n,
             k,
         }
@@ -128,6 +141,13 @@ pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
         unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, n, &mut out) };
         return out;
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    {
+        let kp = padded_width(x.k);
+        super::int8_relaxed::matmul(&x.data, m, kp, &w.relaxed, n, &mut out);
+        return out;
+    }
+    #[allow(unreachable_code)]
     for p in 0..n.div_ceil(NR) {
         let panel = w.panel(p);
         let cols = NR.min(n - p * NR);
@@ -304,6 +324,9 @@ mod x86 {
     }
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub(super) use wasm::reduce4;
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm {
     use core::arch::wasm32::*;
@@ -318,7 +341,7 @@ mod wasm {
     }
 
     /// Four vectors of four partial sums → one vector of the four totals.
-    fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> [i32; NR] {
+    pub fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> [i32; NR] {
         let t01 = i32x4_add(
             i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
             i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
