@@ -4,8 +4,9 @@
 //!
 //! The worker is Trunk's `data-type="worker"` build of `src/bin/worker.rs`, started
 //! through the loader shim Trunk writes beside it (`worker_loader.js` imports
-//! `worker.js` and instantiates `worker_bg.wasm`). One worker serves the whole app
-//! and keeps its models across page changes; it is spawned on first use.
+//! `worker.js` and instantiates `worker_bg.wasm`), or the same code built with relaxed
+//! SIMD where the browser has it ([`crate::worker_build`]). One worker serves the whole
+//! app and keeps its models across page changes; it is spawned on first use.
 //!
 //! If the worker dies (an `error` event: a panic in the engine traps its wasm), every
 //! pending call fails with a message, a new worker is started at once, the model the
@@ -28,9 +29,7 @@ use crate::protocol::{
     Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
     TrainReady, UNSOLICITED,
 };
-
-/// The loader script Trunk writes for the worker binary, relative to the document base.
-const WORKER_SCRIPT: &str = "worker_loader.js";
+use crate::worker_build::{self, WorkerBuild};
 
 /// The bundled model's folder, relative to the document base.
 pub const DEFAULT_MODEL_DIR: &str = "models/default/";
@@ -60,6 +59,7 @@ struct Shared {
 /// A running worker and its handlers (kept alive as long as the bridge).
 struct Bridge {
     worker: Worker,
+    build: WorkerBuild,
     shared: Rc<RefCell<Shared>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -273,17 +273,24 @@ fn bridge() -> Result<Rc<Bridge>, String> {
             }
             bridge.worker.terminate();
         }
-        let bridge = Rc::new(spawn()?);
+        let shared = Rc::new(RefCell::new(Shared::default()));
+        let bridge = Rc::new(spawn(worker_build::choose(), shared)?);
         *slot = Some(bridge.clone());
         Ok(bridge)
     })
 }
 
-fn spawn() -> Result<Bridge, String> {
-    let url = document_url(WORKER_SCRIPT)?;
+/// The build of the running worker (none before the first call).
+pub fn worker_build() -> Option<WorkerBuild> {
+    BRIDGE.with(|cell| cell.borrow().as_ref().map(|b| b.build))
+}
+
+/// Starts `build`'s worker with `shared` as its state (fresh, or a failed relaxed
+/// worker's, whose queued requests the new worker then answers).
+fn spawn(build: WorkerBuild, shared: Rc<RefCell<Shared>>) -> Result<Bridge, String> {
+    let url = document_url(build.script())?;
     let worker =
         Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;
-    let shared = Rc::new(RefCell::new(Shared::default()));
 
     let on_message = {
         let shared = shared.clone();
@@ -307,6 +314,14 @@ fn spawn() -> Result<Bridge, String> {
             if shared.borrow().dead {
                 return;
             }
+            // A relaxed-SIMD worker that never started: the simd128 one takes its place
+            // and its queued requests, and nothing is lost.
+            if build == WorkerBuild::Relaxed && !shared.borrow().started {
+                worker_build::relaxed_failed();
+                shared.borrow_mut().dead = true;
+                wasm_bindgen_futures::spawn_local(fall_back(shared.clone()));
+                return;
+            }
             fail_all(
                 &shared,
                 "the engine stopped unexpectedly and was restarted: run it again",
@@ -319,6 +334,7 @@ fn spawn() -> Result<Bridge, String> {
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     Ok(Bridge {
         worker,
+        build,
         shared,
         _on_message: on_message,
         _on_error: on_error,
@@ -377,6 +393,28 @@ fn fail_all(shared: &Rc<RefCell<Shared>>, message: &str) {
             message: message.to_string(),
         });
     }
+}
+
+/// Replaces the relaxed worker that failed to start (state `failed`) with the simd128
+/// build, handing it the requests queued so far.
+async fn fall_back(failed: Rc<RefCell<Shared>>) {
+    BRIDGE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if !slot
+            .as_ref()
+            .is_some_and(|b| Rc::ptr_eq(&b.shared, &failed))
+        {
+            return;
+        }
+        if let Some(old) = slot.take() {
+            old.worker.terminate();
+        }
+        failed.borrow_mut().dead = false;
+        match spawn(WorkerBuild::Simd128, failed.clone()) {
+            Ok(bridge) => *slot = Some(Rc::new(bridge)),
+            Err(e) => fail_all(&failed, &e),
+        }
+    });
 }
 
 /// Replaces the dead worker whose state is `dead`, reloads the page's model into the

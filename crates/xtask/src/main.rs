@@ -20,6 +20,7 @@ mod distill;
 mod fuzz;
 mod install;
 mod postbuild;
+mod relaxed_worker;
 mod serve;
 mod test;
 
@@ -56,8 +57,9 @@ jobs:
             executions, exec/s and the result per target; fails on a crash
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
             version in Cargo.lock), trunk 0.21.14, Chromium + chromedriver
-  postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): writes 404.html,
-            .nojekyll and sw.js into the staged build (TRUNK_STAGING_DIR)";
+  postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): builds the worker
+            again with relaxed SIMD into relaxed/, writes 404.html, .nojekyll and
+            sw.js into the staged build (TRUNK_STAGING_DIR; --dir: only the files)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -106,6 +108,13 @@ pub fn flag_values(args: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
 #[cfg(test)]
 pub fn words(list: &[&str]) -> Vec<String> {
     list.iter().map(|a| a.to_string()).collect()
+}
+
+/// Where cargo writes: `CARGO_TARGET_DIR`, else `target/` in the project.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
 }
 
 /// The repository root: xtask lives at crates/xtask.

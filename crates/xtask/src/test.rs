@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cmd, disk, install, project_root};
+use crate::{cmd, disk, install, project_root, relaxed_worker, target_dir};
 
 /// The engine's wasm test file; the wasm step is skipped (with a note) until it exists.
 const ENGINE_WASM_TEST: &str = "crates/engine/tests/wasm.rs";
@@ -129,13 +129,6 @@ pub fn run() -> Result<()> {
     }
 }
 
-/// Where cargo writes: `CARGO_TARGET_DIR`, else `target/` in the project.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"))
-}
-
 fn cargo(args: &[&str]) -> Result<Option<String>> {
     cmd::run(cmd::cargo().args(args))?;
     Ok(None)
@@ -160,7 +153,9 @@ fn distill_smoke() -> Result<Option<String>> {
     Ok(None)
 }
 
-/// The engine's wasm tests, run by wasm-bindgen-test-runner in headless Chromium.
+/// The engine's wasm tests, run by wasm-bindgen-test-runner in headless Chromium, once
+/// as Trunk builds the worker (simd128) and once with the relaxed-SIMD kernel (the
+/// worker the page picks where the browser has it).
 fn wasm_tests() -> Result<Option<String>> {
     let root = project_root();
     if !root.join(ENGINE_WASM_TEST).is_file() {
@@ -189,6 +184,11 @@ fn wasm_tests() -> Result<Option<String>> {
         c.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     }
     cmd::run(&mut c)?;
+    println!(
+        "xtask: the same tests with the engine's relaxed-SIMD kernel (feature {})",
+        relaxed_worker::FEATURE
+    );
+    cmd::run(c.args(["--features", relaxed_worker::FEATURE]))?;
     Ok(None)
 }
 

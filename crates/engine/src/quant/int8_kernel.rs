@@ -34,7 +34,7 @@ pub const KC: usize = 16;
 #[derive(Clone, Debug)]
 pub struct PackedWeights {
     data: Vec<i16>,
-    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
     relaxed: Vec<i8>,
     #[cfg(target_arch = "x86_64")]
     vnni: Option<Vec<i8>>,
@@ -55,7 +55,7 @@ impl PackedWeights {
                 k,
             };
         }
-        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
         return Self {
             data: Vec::new(),
             relaxed: super::int8_relaxed::pack(w, n, k),
@@ -83,7 +83,7 @@ impl PackedWeights {
             data,
             #[cfg(target_arch = "x86_64")]
             vnni: None,
-            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
             relaxed: Vec::new(),
             n,
             k,
@@ -141,7 +141,7 @@ pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
         unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, n, &mut out) };
         return out;
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
     {
         let kp = padded_width(x.k);
         super::int8_relaxed::matmul(&x.data, m, kp, &w.relaxed, n, &mut out);
@@ -324,7 +324,7 @@ mod x86 {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
 pub(super) use wasm::reduce4;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -1,4 +1,4 @@
-//! The int8 matmul with relaxed SIMD (wasm builds with `+relaxed-simd`):
+//! The int8 matmul with relaxed SIMD (wasm, cargo feature `relaxed-simd`):
 //! `i32x4.relaxed_dot_i8x16_i7x16_add_s` multiplies 16 i8 weights by 16 activations and
 //! adds them in fours into four i32 sums, twice the pairs of `i32x4.dot_i16x8_s`.
 //!
@@ -12,6 +12,10 @@
 //!
 //! Layout: the weights as i8 in the i16 path's panels (`[k / KC][NR][KC]`, one 16-byte
 //! load per row and chunk), the same 2 × 4 register block.
+//!
+//! Only [`block`] is compiled with the `relaxed-simd` target feature (the rest of the
+//! module, and every other crate, as the simd128 build), so this build reuses the other's
+//! compiled dependencies; the module it ends up in needs a browser with relaxed SIMD.
 
 use core::arch::wasm32::*;
 
@@ -68,6 +72,7 @@ pub fn matmul(x: &[i16], m: usize, kp: usize, w: &[i8], n: usize, out: &mut [i32
 }
 
 /// `MR` rows of 7-bit activations against one panel of `NR` weight rows.
+#[target_feature(enable = "relaxed-simd")]
 fn block(x: [&[u8]; MR], panel: &[i8]) -> [[i32; NR]; MR] {
     let mut acc = [[i32x4_splat(0); NR]; MR];
     for (chunk, w) in panel.chunks_exact(NR * KC).enumerate() {

@@ -12,7 +12,7 @@ pub mod ggml_kernel;
 mod ggml_simd;
 pub mod int8;
 mod int8_kernel;
-#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
 mod int8_relaxed;
 #[cfg(target_arch = "x86_64")]
 mod int8_vnni;

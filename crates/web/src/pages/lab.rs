@@ -24,6 +24,7 @@ use crate::pages::lab_panels::{
     TeacherPanel, UploadPanel,
 };
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
+use crate::worker_build::WorkerBuild;
 
 /// The lab page.
 #[component]
@@ -330,23 +331,29 @@ fn Results(
                     )
                 />
                 {move || match times.get() {
-                    Some(t) => view! {
-                        <MetricCard
-                            title="Speed of int8"
-                            value=format::speed(t.f32.ms, t.quantized.ms)
-                            detail=format!(
-                                "{} vs {} per forward (median of {} × {}); {}",
-                                format::ms(t.f32.ms),
-                                format::ms(t.quantized.ms),
-                                t.f32.samples,
-                                t.f32.forwards_per_sample,
-                                after_load_note(&t.after_load),
-                            )
-                            attr:data-testid="speed"
-                            attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
-                            attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
-                        />
-                    }.into_any(),
+                    Some(t) => {
+                        let build = worker_bridge::worker_build();
+                        view! {
+                            <MetricCard
+                                title="Speed of int8"
+                                value=format::speed(t.f32.ms, t.quantized.ms)
+                                detail=format!(
+                                    "{} vs {} per forward (median of {} × {}); {}; {}",
+                                    format::ms(t.f32.ms),
+                                    format::ms(t.quantized.ms),
+                                    t.f32.samples,
+                                    t.f32.forwards_per_sample,
+                                    after_load_note(&t.after_load),
+                                    build.map_or("", WorkerBuild::describe),
+                                )
+                                attr:data-testid="speed"
+                                attr:data-worker-build=build.map_or("", WorkerBuild::name)
+                                attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
+                                attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
+                            />
+                        }
+                        .into_any()
+                    }
                     None => view! {
                         <MetricCard
                             title="Speed of int8"
