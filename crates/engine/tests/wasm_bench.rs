@@ -96,21 +96,6 @@ async fn breathe() {
     JsFuture::from(promise).await.expect("a timer");
 }
 
-/// Every scheme for the bundled student; for a fetched (bigger) model the ones that finish
-/// in reasonable time in a page: f32, both int8 and Q8_0 (the 4/5-bit GGML schemes take
-/// seconds per teacher forward in wasm and tell nothing new).
-fn schemes() -> Vec<Scheme> {
-    match option_env!("SQUEEZE_BENCH_URL") {
-        None => Scheme::ALL.to_vec(),
-        Some(_) => vec![
-            Scheme::F32,
-            Scheme::Int8Dynamic,
-            Scheme::Int8PerChannel,
-            Scheme::Q8_0,
-        ],
-    }
-}
-
 async fn model_files() -> ModelFiles {
     match option_env!("SQUEEZE_BENCH_URL") {
         Some(base) => ModelFiles {
@@ -141,7 +126,7 @@ async fn browser_forward_latency_per_scheme() {
     // an earlier scheme is already compiled).
     let first_enc = bench::input_of(&f32_model, 8).unwrap();
     let mut firsts = Vec::new();
-    for s in schemes() {
+    for &s in Scheme::ALL {
         let model = f32_model.quantize(s).unwrap();
         let times: Vec<f64> = (0..FIRST_FORWARDS)
             .map(|_| {

@@ -50,7 +50,8 @@ jobs:
             and per model each Linear's f32 / int8 time beside the whole forward;
             in the same page onnxruntime-web (npm ci in tools/ort-bench; ONNX files
             from tools/reference/export_onnx.py when the venv has torch + onnxruntime)
-            side by side with squeeze, or a note saying what is skipped
+            side by side with squeeze, or a note saying what is skipped; --relaxed:
+            the browser pages with the relaxed-SIMD int8 kernel (bench-relaxed.md)
   fuzz      [--runs N] [--seconds S] [TARGET...]: run the cargo-fuzz targets under
             fuzz/ (default: all, 1000000 runs each, no time cap) on the stable
             toolchain without sanitizers, installing cargo-fuzz if missing; prints

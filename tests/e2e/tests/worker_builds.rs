@@ -26,8 +26,7 @@ fn run(site: &Site, query: &str) -> Result<(String, Vec<f32>, Vec<f32>)> {
 
 #[test]
 fn lab_runs_the_relaxed_simd_worker_with_the_same_numbers() -> Result<()> {
-    let Some(site) = Site::start("lab_runs_the_relaxed_simd_worker_with_the_same_numbers")?
-    else {
+    let Some(site) = Site::start("lab_runs_the_relaxed_simd_worker_with_the_same_numbers")? else {
         return Ok(());
     };
     let (relaxed, f32_r, int8_r) = run(&site, "")?;
@@ -36,7 +35,10 @@ fn lab_runs_the_relaxed_simd_worker_with_the_same_numbers() -> Result<()> {
         "Chromium has relaxed SIMD, but the lab ran the `{relaxed}` worker"
     );
     let (plain, f32_p, int8_p) = run(&site, "?worker=simd128")?;
-    ensure!(plain == "simd128", "?worker=simd128 ran the `{plain}` worker");
+    ensure!(
+        plain == "simd128",
+        "?worker=simd128 ran the `{plain}` worker"
+    );
     ensure!(
         f32_r == f32_p,
         "f32 logits differ between builds: {f32_r:?} vs {f32_p:?}"
