@@ -288,7 +288,13 @@ pub fn worker_build() -> Option<WorkerBuild> {
 /// Starts `build`'s worker with `shared` as its state (fresh, or a failed relaxed
 /// worker's, whose queued requests the new worker then answers).
 fn spawn(build: WorkerBuild, shared: Rc<RefCell<Shared>>) -> Result<Bridge, String> {
-    let url = document_url(build.script())?;
+    let mut url = document_url(build.script())?;
+    // `?warmup=0` on the page reaches the worker (see `worker::NO_WARM_UP`).
+    let page_query = web_sys::window().and_then(|w| w.location().search().ok());
+    if page_query.is_some_and(|q| q.contains(crate::worker::NO_WARM_UP)) {
+        url.push('?');
+        url.push_str(crate::worker::NO_WARM_UP);
+    }
     let worker =
         Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;
 

@@ -297,6 +297,7 @@ fn Results(
             class="results"
             data-testid="lab-results"
             data-run=run.to_string()
+            data-worker-ms=view.classified.worker_ms.to_string()
             data-timed=move || times.get().is_some().to_string()
         >
             <h2>"Results"</h2>
