@@ -68,16 +68,12 @@ pub fn run() -> Result<()> {
         (
             "clippy (wasm, web)",
             Box::new(|| {
-                cargo(&[
-                    "clippy",
-                    "-p",
-                    "web",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--",
-                    "-D",
-                    "warnings",
-                ])
+                let wasm = ["--target", "wasm32-unknown-unknown"];
+                let deny = ["--", "-D", "warnings"];
+                cargo(&[&["clippy", "-p", "web"][..], &wasm, &deny].concat())?;
+                // The relaxed-SIMD worker's engine (crates/xtask/src/relaxed_worker.rs).
+                let feature = ["--features", relaxed_worker::FEATURE];
+                cargo(&[&["clippy", "-p", "engine"][..], &wasm, &feature, &deny].concat())
             }),
         ),
         ("distill --smoke (fixture teacher)", Box::new(distill_smoke)),

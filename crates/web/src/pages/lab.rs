@@ -339,13 +339,13 @@ fn Results(
                                 title="Speed of int8"
                                 value=format::speed(t.f32.ms, t.quantized.ms)
                                 detail=format!(
-                                    "{} vs {} per forward (median of {} × {}); {}; {}",
+                                    "{} vs {} per forward (median of {} × {}); {}{}",
                                     format::ms(t.f32.ms),
                                     format::ms(t.quantized.ms),
                                     t.f32.samples,
                                     t.f32.forwards_per_sample,
                                     after_load_note(&t.after_load),
-                                    build.map_or("", WorkerBuild::describe),
+                                    build.map_or(String::new(), |b| format!("; {}", b.describe())),
                                 )
                                 attr:data-testid="speed"
                                 attr:data-worker-build=build.map_or("", WorkerBuild::name)
