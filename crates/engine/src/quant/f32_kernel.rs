@@ -68,14 +68,10 @@ pub fn matmul(x: &[f32], w: &[f32], k: usize, bias: Option<&[f32]>) -> Vec<f32> 
 /// The weight is read in place from candle's storage.
 pub fn forward(weight: &Tensor, bias: Option<&Tensor>, x: &Tensor) -> Result<Tensor> {
     let (n, k) = weight.dims2().during("f32 kernel: weight shape")?;
-    let values = x
-        .flatten_all()
-        .and_then(|t| t.to_vec1::<f32>())
-        .during("f32 kernel: input")?;
+    let values = super::input_rows(x, "f32 kernel: input")?;
     let bias = bias
-        .map(|b| b.flatten_all().and_then(|b| b.to_vec1::<f32>()))
-        .transpose()
-        .during("f32 kernel: bias")?;
+        .map(|b| super::input_rows(b, "f32 kernel: bias"))
+        .transpose()?;
     let bias = bias.as_deref();
     // In place when candle holds the weight as one block of f32 in memory (always, for
     // a layer loaded from a checkpoint); else from a copy.
@@ -91,24 +87,14 @@ pub fn forward(weight: &Tensor, bias: Option<&Tensor>, x: &Tensor) -> Result<Ten
     };
     let y = match in_place {
         Some(y) => y,
-        None => {
-            let w = weight
-                .flatten_all()
-                .and_then(|t| t.to_vec1::<f32>())
-                .during("f32 kernel: weight")?;
-            matmul(&values, &w, k, bias)
-        }
+        None => matmul(
+            &values,
+            &super::input_rows(weight, "f32 kernel: weight")?,
+            k,
+            bias,
+        ),
     };
-    shaped(y, n, x)
-}
-
-/// `y` as a tensor shaped like `x` with `n` in its last dimension.
-fn shaped(y: Vec<f32>, n: usize, x: &Tensor) -> Result<Tensor> {
-    let mut dims = x.dims().to_vec();
-    if let Some(last) = dims.last_mut() {
-        *last = n;
-    }
-    Tensor::from_vec(y, dims, x.device()).during("f32 kernel: output")
+    super::output_like(y, n, x, "f32 kernel: output")
 }
 
 fn add_bias(y: &mut [f32], n: usize, bias: Option<&[f32]>) {
@@ -157,24 +143,8 @@ fn tail(mut sum: f32, a: &[f32], b: &[f32], body: usize) -> f32 {
 mod wasm {
     use core::arch::wasm32::*;
 
+    use super::super::simd_sum::transpose_sum;
     use super::{tail, MR, NR};
-
-    /// Four vectors of four lanes → `(l0 + l2) + (l1 + l3)` of each, as one vector.
-    fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> v128 {
-        // [a0₀+a0₂, a1₀+a1₂, a0₁+a0₃, a1₁+a1₃] and the same for a2, a3.
-        let t01 = f32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
-            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
-        );
-        let t23 = f32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
-            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
-        );
-        f32x4_add(
-            i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
-            i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
-        )
-    }
 
     pub fn block_simd128(x: [&[f32]; MR], w: [&[f32]; NR]) -> [[f32; NR]; MR] {
         let k = x[0].len();
@@ -198,7 +168,7 @@ mod wasm {
             }
         }
         std::array::from_fn(|r| {
-            let s = reduce4(acc[r]);
+            let s = transpose_sum(acc[r], f32x4_add);
             let lanes = [
                 f32x4_extract_lane::<0>(s),
                 f32x4_extract_lane::<1>(s),

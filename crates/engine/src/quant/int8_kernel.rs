@@ -331,6 +331,7 @@ pub(super) use wasm::reduce4;
 mod wasm {
     use core::arch::wasm32::*;
 
+    use super::super::simd_sum::transpose_sum;
     use super::{min_max_scalar, quantize_row_scalar, KC, MR, NR};
 
     /// # Safety
@@ -340,20 +341,9 @@ mod wasm {
         unsafe { v128_load(s.as_ptr().add(i) as *const v128) }
     }
 
-    /// Four vectors of four partial sums → one vector of the four totals.
-    pub fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> [i32; NR] {
-        let t01 = i32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
-            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
-        );
-        let t23 = i32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
-            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
-        );
-        let s = i32x4_add(
-            i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
-            i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
-        );
+    /// Four vectors of four partial sums → the four totals.
+    pub fn reduce4(v: [v128; NR]) -> [i32; NR] {
+        let s = transpose_sum(v, i32x4_add);
         [
             i32x4_extract_lane::<0>(s),
             i32x4_extract_lane::<1>(s),

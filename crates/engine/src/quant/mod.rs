@@ -16,6 +16,8 @@ mod int8_kernel;
 mod int8_relaxed;
 #[cfg(target_arch = "x86_64")]
 mod int8_vnni;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd_sum;
 pub mod tap;
 
 use std::fmt;
@@ -147,6 +149,21 @@ impl FromStr for Scheme {
                     .join(", "),
             })
     }
+}
+
+/// The values of `x` (`[..., in]`), row-major, for the engine's own kernels; `op` names
+/// the layer kind in errors.
+fn input_rows(x: &Tensor, op: &'static str) -> Result<Vec<f32>> {
+    x.flatten_all().and_then(|t| t.to_vec1::<f32>()).during(op)
+}
+
+/// A kernel's output `y` as a tensor shaped like its input `x` with `out` last.
+fn output_like(y: Vec<f32>, out: usize, x: &Tensor, op: &'static str) -> Result<Tensor> {
+    let mut dims = x.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = out;
+    }
+    Tensor::from_vec(y, dims, x.device()).during(op)
 }
 
 /// What a quantized model stores besides its Linear scheme. The default keeps everything
