@@ -16,11 +16,13 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-/// Multiply-adds below which a call is not split: ~4 M, about 0.15 ms of int8 work in
-/// the browser, against tens of µs to wake a pool thread. At 8 tokens this splits only
-/// the teacher's feed-forward layers (8 × 1536 × 384); at 64 tokens every Linear of
-/// both models.
-pub const MIN_WORK: usize = 1 << 22;
+/// Multiply-adds below which a call is not split: ~8 M. Measured in Chromium on this
+/// 2-core machine, splitting from 4 M (the teacher's feed-forward layers at 8 tokens,
+/// 8 × 1536 × 384) made the teacher's 8-token int8 forward slower (5.17 → 5.85 ms): a
+/// fraction of a millisecond of work does not pay for waking a pool thread. From 8 M
+/// nothing at 8 tokens is split, and at 64 tokens every Linear of the teacher is
+/// (64 × 384 × 384 = 9.4 M and up).
+pub const MIN_WORK: usize = 1 << 23;
 
 /// Threads a forward can use: rayon's pool size (1 in the one-thread wasm build).
 pub fn threads() -> usize {
@@ -80,6 +82,22 @@ where
         }
     }
     out
+}
+
+/// Applies `f` to every item on every thread when `work` (multiply-adds, as for
+/// [`by_columns`]) reaches [`MIN_WORK`], else on the calling thread; results in input
+/// order either way.
+pub fn map_above<I, T, F>(items: &[I], work: usize, f: F) -> Vec<T>
+where
+    I: Sync,
+    T: Send,
+    F: Fn(&I) -> T + Sync + Send,
+{
+    if work < MIN_WORK || threads() <= 1 {
+        items.iter().map(f).collect()
+    } else {
+        map(items, f)
+    }
 }
 
 /// Applies `f` to every item on every thread, results in input order (batch work:

@@ -113,3 +113,109 @@ fn wasm_ggml_kernel_matches_candles_quantized_matmul() {
         wasm_bindgen_test::console_log!("{dtype:?}: max |ours - candle| / max |y| = {err:e}");
     }
 }
+
+/// The simd128 f32 kernel: every output the module's fixed-order dot product, bit for
+/// bit, and within float rounding of candle's f32 Linear (which it replaces here).
+#[wasm_bindgen_test]
+fn wasm_f32_kernel_gives_the_fixed_order_bits_and_candles_values() {
+    use candle_core::{Device, Module, Tensor};
+    let fill = |len: usize, seed: u32| -> Vec<f32> {
+        (0..len as u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0)
+            .collect()
+    };
+    // The order the kernel documents: four lanes, (l0 + l2) + (l1 + l3), then the tail.
+    let dot = |a: &[f32], b: &[f32]| -> f32 {
+        let body = a.len() - a.len() % 4;
+        let mut l = [0f32; 4];
+        for i in 0..body {
+            l[i % 4] += a[i] * b[i];
+        }
+        let mut s = (l[0] + l[2]) + (l[1] + l[3]);
+        for i in body..a.len() {
+            s += a[i] * b[i];
+        }
+        s
+    };
+    for (m, n, k) in [
+        (1, 2, 256),
+        (8, 512, 256),
+        (13, 7, 384),
+        (64, 6, 1536),
+        (3, 5, 7),
+    ] {
+        let (x, w, b) = (fill(m * k, 1), fill(n * k, 2), fill(n, 3));
+        let y = engine::quant::f32_kernel::matmul(&x, &w, k, Some(&b));
+        for r in 0..m {
+            for c in 0..n {
+                let want = dot(&x[r * k..(r + 1) * k], &w[c * k..(c + 1) * k]) + b[c];
+                assert_eq!(
+                    y[r * n + c].to_bits(),
+                    want.to_bits(),
+                    "{m}x{n}x{k} [{r}][{c}]"
+                );
+            }
+        }
+        let t = |v: &[f32], shape: (usize, usize)| {
+            Tensor::from_vec(v.to_vec(), shape, &Device::Cpu).unwrap()
+        };
+        let candle = candle_nn::Linear::new(
+            t(&w, (n, k)),
+            Some(Tensor::new(&b[..], &Device::Cpu).unwrap()),
+        )
+        .forward(&t(&x, (m, k)))
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+        let worst = y
+            .iter()
+            .zip(&candle)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst <= 1e-5 * (k as f32).sqrt(),
+            "{m}x{n}x{k}: max |ours - candle| {worst}"
+        );
+    }
+}
+
+/// The int8 layer against its own formula in plain integers, on inputs whose quantized
+/// maximum is 128 (range [-1, 1]: zero point 64, 1.0 → 64 + 64) and on ordinary ones:
+/// whichever kernel this build has (simd128's i16 dot, or relaxed SIMD's 7-bit dot with
+/// the values above 127 put right afterwards) must give the same bits.
+#[wasm_bindgen_test]
+fn wasm_int8_kernel_is_exact_with_activations_of_128() {
+    use engine::quant::int8::{self, Granularity, Int8Linear};
+    let (n, k) = (6, 40);
+    let w: Vec<f32> = (0..n * k)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 60.0)
+        .collect();
+    let layer = Int8Linear::quantize(&w, n, k, None, Granularity::PerTensor);
+    let mut x: Vec<f32> = (0..3 * k)
+        .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    x[5] = 1.0;
+    x[k + 17] = 1.0;
+    x[2 * k] = -1.0;
+    let p = int8::activation_params(-1.0, 1.0);
+    let q = int8::quantize_activations(&x, p);
+    assert!(
+        q.iter().filter(|&&v| v == 128).count() >= 2,
+        "the case under test"
+    );
+    let y = layer.forward_rows(&x);
+    let scale = f64::from(p.scale * layer.scales()[0]);
+    for r in 0..3 {
+        for c in 0..n {
+            let dot: i32 = (0..k)
+                .map(|i| {
+                    (i32::from(q[r * k + i]) - p.zero_point) * i32::from(layer.weight()[c * k + i])
+                })
+                .sum();
+            let want = (f64::from(dot) * scale) as f32;
+            assert_eq!(y[r * n + c].to_bits(), want.to_bits(), "[{r}][{c}]");
+        }
+    }
+}

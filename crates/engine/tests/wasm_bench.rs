@@ -96,21 +96,6 @@ async fn breathe() {
     JsFuture::from(promise).await.expect("a timer");
 }
 
-/// Every scheme for the bundled student; for a fetched (bigger) model the ones that finish
-/// in reasonable time in a page: f32, both int8 and Q8_0 (the 4/5-bit GGML schemes take
-/// seconds per teacher forward in wasm and tell nothing new).
-fn schemes() -> Vec<Scheme> {
-    match option_env!("SQUEEZE_BENCH_URL") {
-        None => Scheme::ALL.to_vec(),
-        Some(_) => vec![
-            Scheme::F32,
-            Scheme::Int8Dynamic,
-            Scheme::Int8PerChannel,
-            Scheme::Q8_0,
-        ],
-    }
-}
-
 async fn model_files() -> ModelFiles {
     match option_env!("SQUEEZE_BENCH_URL") {
         Some(base) => ModelFiles {
@@ -141,7 +126,7 @@ async fn browser_forward_latency_per_scheme() {
     // an earlier scheme is already compiled).
     let first_enc = bench::input_of(&f32_model, 8).unwrap();
     let mut firsts = Vec::new();
-    for s in schemes() {
+    for &s in Scheme::ALL {
         let model = f32_model.quantize(s).unwrap();
         let times: Vec<f64> = (0..FIRST_FORWARDS)
             .map(|_| {
@@ -271,5 +256,36 @@ async fn browser_linear_latency_f32_vs_ggml() {
             );
             breathe().await;
         }
+    }
+}
+
+/// Every f32 Linear alone, candle's f32 matmul against the engine's f32 kernel (which the
+/// f32 and f16 models use in the browser), 8 and 64 tokens: per layer and the sum.
+#[wasm_bindgen_test]
+async fn browser_linear_latency_f32_kernel_vs_candle() {
+    let name = option_env!("SQUEEZE_BENCH_NAME").unwrap_or("student");
+    let model = Classifier::load(&model_files().await).expect("model loads");
+    let warm = bench::input_of(&model, 64).unwrap();
+    for n in [8, 64] {
+        let start = now_ms();
+        while now_ms() - start < WARM_UP_MS {
+            model.logits(&warm).unwrap();
+        }
+        breathe().await;
+        let times =
+            layers::f32_kernel_vs_candle(&model, n, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+        for (layer, rows, candle, ours) in &times {
+            console_log!(
+                "f32-kernel-linear\t{name}\t{n}\t{layer}\t{rows} rows\tcandle {candle:.4} ms\tkernel {ours:.4} ms\t{:.2}x",
+                candle / ours
+            );
+        }
+        let c: f64 = times.iter().map(|t| t.2).sum();
+        let k: f64 = times.iter().map(|t| t.3).sum();
+        console_log!(
+            "f32-kernel-linears\t{name}\t{n}\tcandle {c:.3} ms\tkernel {k:.3} ms\t{:.2}x",
+            c / k
+        );
+        breathe().await;
     }
 }

@@ -22,6 +22,7 @@ pub mod site;
 pub mod train_state;
 pub mod worker;
 pub mod worker_bridge;
+pub mod worker_build;
 
 // Modules name the engine as `crate::engine`, so its types read the same everywhere.
 use ::engine;

@@ -3,7 +3,7 @@
 fn main() {
     console_error_panic_hook::set_once();
     web::worker_bridge::install_test_hooks();
-    web::worker_bridge::read_thread_choice();
+    web::worker_build::read_address();
     web::offline::start();
     leptos::mount::mount_to_body(web::app::App);
 }

@@ -409,6 +409,9 @@ pub struct Classified {
     pub comparison: Comparison,
     /// Tokens the text had before truncation (incl. `[CLS]`/`[SEP]`).
     pub original_tokens: usize,
+    /// Milliseconds the worker spent on this comparison (both forwards): a learner's
+    /// first click shows whether the warm-up after loading did its job.
+    pub worker_ms: f64,
 }
 
 /// A student cut from its teacher, before its first step.

@@ -4,8 +4,9 @@
 //!
 //! The worker is Trunk's `data-type="worker"` build of `src/bin/worker.rs`, started
 //! through the loader shim Trunk writes beside it (`worker_loader.js` imports
-//! `worker.js` and instantiates `worker_bg.wasm`). One worker serves the whole app
-//! and keeps its models across page changes; it is spawned on first use.
+//! `worker.js` and instantiates `worker_bg.wasm`), or the same code built with relaxed
+//! SIMD where the browser has it ([`crate::worker_build`]). One worker serves the whole
+//! app and keeps its models across page changes; it is spawned on first use.
 //!
 //! Where the page is cross-origin isolated (so SharedArrayBuffer exists), the bridge
 //! starts the threaded build instead (`threads/worker_loader.js`, built by `cargo xtask
@@ -34,14 +35,9 @@ use crate::protocol::{
     Classified, ModelReady, Request, RequestBody, RequestId, Response, ResponseBody, TrainProgress,
     TrainReady, UNSOLICITED,
 };
+use crate::worker_build::{self, WorkerBuild};
 
-/// The loader script Trunk writes for the worker binary, relative to the document base.
-const WORKER_SCRIPT: &str = "worker_loader.js";
-
-/// The threaded build's loader (written by `cargo xtask postbuild`).
-const THREADED_WORKER_SCRIPT: &str = "threads/worker_loader.js";
-
-/// How long the threaded worker may take to say it listens before the one-thread worker
+/// How long the threaded worker may take to say it listens before a one-thread build
 /// replaces it (its pool starts in well under a second).
 const THREADED_START_MS: i32 = 10_000;
 
@@ -68,8 +64,6 @@ struct Shared {
     pending: HashMap<RequestId, Pending>,
     /// Set when the worker died; later calls spawn a new one.
     dead: bool,
-    /// Whether this is the threaded build.
-    threaded: bool,
 }
 
 /// How many threads the engine runs one forward on, and why only one.
@@ -84,6 +78,7 @@ pub struct EngineThreads {
 /// A running worker and its handlers (kept alive as long as the bridge).
 struct Bridge {
     worker: Worker,
+    build: WorkerBuild,
     shared: Rc<RefCell<Shared>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -97,47 +92,11 @@ thread_local! {
     static NOTICE: RwSignal<Option<String>> = RwSignal::new(None);
     /// What the running worker said it runs on; `None` until it listens.
     static THREADS: RwSignal<Option<EngineThreads>> = RwSignal::new(None);
-    /// Set once the threaded worker failed to start: later workers run one thread.
-    static THREADED_FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Set when the page was opened with `threads=1` in its query.
-    static ONE_THREAD_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Reads `threads=1` from the address the page was opened with (before the lab
-/// rewrites its query), for the worker the bridge starts later.
-pub fn read_thread_choice() {
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    let one = search
-        .trim_start_matches('?')
-        .split('&')
-        .any(|p| p == "threads=1");
-    ONE_THREAD_ASKED.with(|a| a.set(one));
 }
 
 /// The engine's thread count, once its worker listens.
 pub fn engine_threads() -> RwSignal<Option<EngineThreads>> {
     THREADS.with(|t| *t)
-}
-
-/// `None` when the page can run the threaded worker, else why not.
-fn one_thread_reason() -> Option<&'static str> {
-    let window = web_sys::window()?;
-    if THREADED_FAILED.with(|f| f.get()) {
-        return Some("the threaded engine did not start in this browser");
-    }
-    if ONE_THREAD_ASKED.with(|a| a.get()) {
-        return Some("the page's address asked for one (threads=1)");
-    }
-    let isolated =
-        js_sys::Reflect::get(&window, &"crossOriginIsolated".into()).is_ok_and(|v| v.is_truthy());
-    let shared_memory = js_sys::Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into())
-        .is_ok_and(|v| v.is_function());
-    if !isolated || !shared_memory {
-        return Some("this page is not cross-origin isolated");
-    }
-    None
 }
 
 /// The app-wide notice set when the worker died and was restarted (the app shell
@@ -340,33 +299,37 @@ fn bridge() -> Result<Rc<Bridge>, String> {
             }
             bridge.worker.terminate();
         }
-        let bridge = Rc::new(spawn()?);
+        let shared = Rc::new(RefCell::new(Shared::default()));
+        let bridge = Rc::new(spawn(worker_build::choose(), shared)?);
         *slot = Some(bridge.clone());
         Ok(bridge)
     })
 }
 
-fn spawn() -> Result<Bridge, String> {
-    let threaded = one_thread_reason().is_none();
-    let script = if threaded {
-        THREADED_WORKER_SCRIPT
-    } else {
-        WORKER_SCRIPT
-    };
-    let url = document_url(script)?;
+/// The build of the running worker (none before the first call).
+pub fn worker_build() -> Option<WorkerBuild> {
+    BRIDGE.with(|cell| cell.borrow().as_ref().map(|b| b.build))
+}
+
+/// Starts `build`'s worker with `shared` as its state (fresh, or holding the requests a
+/// build that failed to start had queued, which the new worker then answers).
+fn spawn(build: WorkerBuild, shared: Rc<RefCell<Shared>>) -> Result<Bridge, String> {
+    let mut url = document_url(build.script())?;
+    // `?warmup=0` on the page reaches the worker (see `worker::NO_WARM_UP`).
+    let page_query = web_sys::window().and_then(|w| w.location().search().ok());
+    if page_query.is_some_and(|q| q.contains(crate::worker::NO_WARM_UP)) {
+        url.push('?');
+        url.push_str(crate::worker::NO_WARM_UP);
+    }
     let worker =
         Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;
-    let shared = Rc::new(RefCell::new(Shared {
-        threaded,
-        ..Shared::default()
-    }));
 
     let on_message = {
         let shared = shared.clone();
         let worker = worker.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             match serde_wasm_bindgen::from_value::<Response>(event.data()) {
-                Ok(response) => deliver(&shared, &worker, response),
+                Ok(response) => deliver(build, &shared, &worker, response),
                 Err(e) => web_sys::console::error_1(
                     &format!("squeeze: undecodable message from the worker: {e}").into(),
                 ),
@@ -383,8 +346,10 @@ fn spawn() -> Result<Bridge, String> {
             if shared.borrow().dead {
                 return;
             }
-            if is_unstarted_threaded(&shared) {
-                wasm_bindgen_futures::spawn_local(fall_back(shared.clone()));
+            // A relaxed or threaded worker that never started: the next build takes its
+            // place and its queued requests, and nothing is lost.
+            if build != WorkerBuild::Simd128 && !shared.borrow().started {
+                wasm_bindgen_futures::spawn_local(fall_back(build, shared.clone()));
                 return;
             }
             fail_all(
@@ -397,14 +362,15 @@ fn spawn() -> Result<Bridge, String> {
     };
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    if threaded {
+    if build == WorkerBuild::Threads {
         let shared = shared.clone();
         let check = Closure::once_into_js(move || {
-            if is_unstarted_threaded(&shared) && !shared.borrow().dead {
+            let unstarted = !shared.borrow().started && !shared.borrow().dead;
+            if unstarted {
                 web_sys::console::warn_1(
                     &"squeeze: the threaded engine did not start in time".into(),
                 );
-                wasm_bindgen_futures::spawn_local(fall_back(shared));
+                wasm_bindgen_futures::spawn_local(fall_back(build, shared));
             }
         });
         if let Some(window) = web_sys::window() {
@@ -416,6 +382,7 @@ fn spawn() -> Result<Bridge, String> {
     }
     Ok(Bridge {
         worker,
+        build,
         shared,
         _on_message: on_message,
         _on_error: on_error,
@@ -423,10 +390,11 @@ fn spawn() -> Result<Bridge, String> {
 }
 
 /// Routes one message from the worker to its pending call.
-fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
+fn deliver(build: WorkerBuild, shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
     match response.body {
         ResponseBody::Started { threads } => {
-            let why_one = (threads <= 1).then(|| one_thread_reason().unwrap_or("one core"));
+            let why_one =
+                (threads <= 1).then(|| worker_build::one_thread_reason().unwrap_or("one core"));
             engine_threads().set(Some(EngineThreads {
                 count: threads,
                 why_one,
@@ -455,11 +423,15 @@ fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
             }
         }
         ResponseBody::Failed { message }
-            if response.id == UNSOLICITED && is_unstarted_threaded(shared) =>
+            if response.id == UNSOLICITED
+                && build != WorkerBuild::Simd128
+                && !shared.borrow().started =>
         {
-            web_sys::console::warn_1(&format!("squeeze: threaded engine: {message}").into());
+            web_sys::console::warn_1(
+                &format!("squeeze: the {} engine: {message}", build.name()).into(),
+            );
             if !shared.borrow().dead {
-                wasm_bindgen_futures::spawn_local(fall_back(shared.clone()));
+                wasm_bindgen_futures::spawn_local(fall_back(build, shared.clone()));
             }
         }
         body if response.id == UNSOLICITED => {
@@ -475,24 +447,20 @@ fn deliver(shared: &Rc<RefCell<Shared>>, worker: &Worker, response: Response) {
     }
 }
 
-/// Whether `shared` belongs to a threaded worker that has not said it listens.
-fn is_unstarted_threaded(shared: &Rc<RefCell<Shared>>) -> bool {
-    let s = shared.borrow();
-    s.threaded && !s.started
-}
-
-/// Replaces the threaded worker of `failed`, which never listened, with the one-thread
-/// worker, which takes over its queued and pending requests (nothing is lost).
-async fn fall_back(failed: Rc<RefCell<Shared>>) {
-    THREADED_FAILED.with(|f| f.set(true));
-    let (queued, pending, next_id) = {
+/// Replaces the worker of `failed`, a `build` that never listened, with the next build
+/// [`worker_build::choose`] gives, which takes over its queued and pending requests
+/// (nothing is lost).
+async fn fall_back(build: WorkerBuild, failed: Rc<RefCell<Shared>>) {
+    worker_build::record_failure(build);
+    let next = {
         let mut s = failed.borrow_mut();
         s.dead = true;
-        (
-            std::mem::take(&mut s.queued),
-            std::mem::take(&mut s.pending),
-            s.next_id,
-        )
+        Rc::new(RefCell::new(Shared {
+            queued: std::mem::take(&mut s.queued),
+            pending: std::mem::take(&mut s.pending),
+            next_id: s.next_id,
+            ..Shared::default()
+        }))
     };
     let replaced = BRIDGE.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -505,18 +473,11 @@ async fn fall_back(failed: Rc<RefCell<Shared>>) {
         if let Some(old) = slot.take() {
             old.worker.terminate();
         }
-        let bridge = spawn()?;
-        {
-            let mut s = bridge.shared.borrow_mut();
-            s.queued = queued;
-            s.pending = pending;
-            s.next_id = next_id;
-        }
-        *slot = Some(Rc::new(bridge));
+        *slot = Some(Rc::new(spawn(worker_build::choose(), next.clone())?));
         Ok::<(), String>(())
     });
     if let Err(e) = replaced {
-        fail_all(&failed, &e);
+        fail_all(&next, &e);
     }
 }
 

@@ -13,6 +13,10 @@
 //!
 //! squeeze runs on one thread (natively RAYON_NUM_THREADS=1), as the page does.
 //!
+//! `--relaxed` builds the browser pages with the engine's relaxed-SIMD int8 kernel (the
+//! worker Chromium gets, crates/xtask/src/relaxed_worker.rs) and writes `bench-relaxed.md`
+//! (and `bench-relaxed-rows.tsv`) instead; the native rows are the same code either way.
+//!
 //! The teacher is SQUEEZE_TEACHER or .cache/distill/teacher (a DistilBERT-layout dir, as
 //! `cargo xtask distill` leaves it). The browser cannot read files, so the model's files,
 //! ORT's and the ONNX files are served over HTTP from a thread here, with CORS and
@@ -54,9 +58,11 @@ impl Printed {
 
 /// Runs the job.
 pub fn run(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        bail!("bench takes no arguments (got `{a}`)");
-    }
+    let relaxed = match args {
+        [] => false,
+        [flag] if flag == "--relaxed" => true,
+        [a, ..] => bail!("bench takes only --relaxed (got `{a}`)"),
+    };
     let root = project_root();
     let mut models = vec![("student", root.join("www/models/default"))];
     let teacher = std::env::var_os("SQUEEZE_TEACHER")
@@ -85,13 +91,18 @@ pub fn run(args: &[String]) -> Result<()> {
         let peer = ready
             .map_err(|why| out.note(format!("{name}: onnxruntime-web skipped: {why}")))
             .ok();
-        out.extend(browser(name, dir, peer)?);
+        out.extend(browser(name, dir, peer, relaxed)?);
         loads.push((name.to_string(), load_average()));
     }
     let load_after = load_average();
     let rows = &out.rows;
+    let kernel = if relaxed {
+        "browser int8 kernel: relaxed SIMD (the relaxed/ worker)"
+    } else {
+        "browser int8 kernel: simd128 (Trunk's worker)"
+    };
     let mut table = format!(
-        "load average (1 min) before: {load_before}, after: {load_after}\n\n{}\n{}",
+        "load average (1 min) before: {load_before}, after: {load_after}; {kernel}\n\n{}\n{}",
         markdown(rows),
         summary(rows)
     );
@@ -113,12 +124,13 @@ pub fn run(args: &[String]) -> Result<()> {
         table.push_str(&format!("\nnote: {n}\n"));
     }
     println!("\n{table}");
-    let out_path = root.join("target/xtask/bench.md");
+    let stem = if relaxed { "bench-relaxed" } else { "bench" };
+    let out_path = root.join(format!("target/xtask/{stem}.md"));
     std::fs::create_dir_all(out_path.parent().expect("a parent"))?;
     std::fs::write(&out_path, &table)
         .with_context(|| format!("cannot write {}", out_path.display()))?;
     let raw: String = rows.iter().map(|r| r.line() + "\n").collect();
-    let raw_path = root.join("target/xtask/bench-rows.tsv");
+    let raw_path = root.join(format!("target/xtask/{stem}-rows.tsv"));
     std::fs::write(&raw_path, raw)
         .with_context(|| format!("cannot write {}", raw_path.display()))?;
     println!(
@@ -144,8 +156,13 @@ fn native(name: &str, dir: &Path) -> Result<Vec<Row>> {
 
 /// The browser bench on one model: the bundled student is compiled in, any other model is
 /// served from `dir`; with `peer` (ORT's dist/ folder, the model's ONNX folder) the page
-/// also times onnxruntime-web.
-fn browser(name: &str, dir: &Path, peer: Option<(&Path, PathBuf)>) -> Result<Printed> {
+/// also times onnxruntime-web; `relaxed` builds it with the relaxed-SIMD int8 kernel.
+fn browser(
+    name: &str,
+    dir: &Path,
+    peer: Option<(&Path, PathBuf)>,
+    relaxed: bool,
+) -> Result<Printed> {
     let webdriver_json = project_root().join("target/xtask/webdriver.json");
     test::write_webdriver_json(&webdriver_json)?;
     let mut c = cmd::cargo();
@@ -158,13 +175,15 @@ fn browser(name: &str, dir: &Path, peer: Option<(&Path, PathBuf)>) -> Result<Pri
         "engine",
         "--test",
         "wasm_bench",
-        "--",
-        "--nocapture",
-    ])
-    .env("CHROMEDRIVER", install::CHROMEDRIVER)
-    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "1800")
-    .env("SQUEEZE_BENCH_NAME", name);
+    ]);
+    if relaxed {
+        c.args(["--features", crate::relaxed_worker::FEATURE]);
+    }
+    c.args(["--", "--nocapture"])
+        .env("CHROMEDRIVER", install::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "1800")
+        .env("SQUEEZE_BENCH_NAME", name);
     let mut mounts = Vec::new();
     if let Some((dist, onnx)) = &peer {
         mounts.push(("/ort/".to_string(), dist.to_path_buf()));

@@ -21,6 +21,7 @@ mod distill;
 mod fuzz;
 mod install;
 mod postbuild;
+mod relaxed_worker;
 mod serve;
 mod test;
 mod threads;
@@ -51,7 +52,8 @@ jobs:
             and per model each Linear's f32 / int8 time beside the whole forward;
             in the same page onnxruntime-web (npm ci in tools/ort-bench; ONNX files
             from tools/reference/export_onnx.py when the venv has torch + onnxruntime)
-            side by side with squeeze, or a note saying what is skipped
+            side by side with squeeze, or a note saying what is skipped; --relaxed:
+            the browser pages with the relaxed-SIMD int8 kernel (bench-relaxed.md)
   fuzz      [--runs N] [--seconds S] [TARGET...]: run the cargo-fuzz targets under
             fuzz/ (default: all, 1000000 runs each, no time cap) on the stable
             toolchain without sanitizers, installing cargo-fuzz if missing; prints
@@ -59,9 +61,10 @@ jobs:
   install   install only what is missing: wasm32 target, wasm-bindgen-cli (the
             version in Cargo.lock), trunk 0.21.14, the pinned nightly with rust-src
             (the threaded worker), Chromium + chromedriver
-  postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): writes 404.html,
-            .nojekyll, the threaded worker (threads/, release builds) and sw.js
-            into the staged build (TRUNK_STAGING_DIR)";
+  postbuild [--dir DIR]: Trunk's post_build hook (Trunk.toml): builds the worker
+            again with relaxed SIMD into relaxed/ and, on release builds, threaded
+            (with relaxed SIMD) into threads/; writes 404.html, .nojekyll and sw.js
+            into the staged build (TRUNK_STAGING_DIR; --dir: only the files)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -110,6 +113,13 @@ pub fn flag_values(args: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
 #[cfg(test)]
 pub fn words(list: &[&str]) -> Vec<String> {
     list.iter().map(|a| a.to_string()).collect()
+}
+
+/// Where cargo writes: `CARGO_TARGET_DIR`, else `target/` in the project.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
 }
 
 /// The repository root: xtask lives at crates/xtask.

@@ -6,9 +6,11 @@
 //! - `404.html`: the app shell again, which GitHub Pages and similar hosts answer
 //!   unknown paths with, so deep links (`/lab`, `/learn/…`) open the app;
 //! - `.nojekyll`: GitHub Pages publishes the folder as it is;
-//! - `threads/`: the threaded engine worker (`crate::threads`), on release builds when
-//!   the pinned nightly is installed (`cargo xtask install`); without it the site runs
-//!   one thread;
+//! - `relaxed/`: the engine's worker built with relaxed SIMD (`relaxed_worker`), which
+//!   the page starts where the browser has it;
+//! - `threads/`: the threaded engine worker (`crate::threads`, relaxed SIMD too), on
+//!   release builds when the pinned nightly is installed (`cargo xtask install`); the
+//!   page starts it where it is cross-origin isolated and has relaxed SIMD;
 //! - `sw.js`: the service worker that keeps the site for offline use
 //!   (`assets/sw.js` with the build's hash, its file list and its `_headers`).
 
@@ -16,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use site_server::headers_file;
+
+use crate::relaxed_worker;
 
 /// The service worker's code; [`service_worker`] puts the build's constants above it.
 const SW_TEMPLATE: &str = include_str!("../assets/sw.js");
@@ -27,12 +31,18 @@ const NOT_CACHED: &[&str] = &["sw.js", headers_file::FILE_NAME, ".nojekyll", "40
 /// The only model folder kept for offline use (a teacher copied next to it stays online).
 const OFFLINE_MODEL: &str = "models/default/";
 
-/// Runs the hook on `TRUNK_STAGING_DIR`, or on `--dir DIR`.
+/// Runs the hook on `TRUNK_STAGING_DIR` (with the relaxed-SIMD worker, in Trunk's
+/// profile), or on `--dir DIR` (the files only).
 pub fn run(args: &[String]) -> Result<()> {
     let dir = match args {
-        [] => std::env::var_os("TRUNK_STAGING_DIR")
-            .map(PathBuf::from)
-            .context("TRUNK_STAGING_DIR is not set: this job runs as Trunk's post_build hook (or pass --dir DIR)")?,
+        [] => {
+            let dir = std::env::var_os("TRUNK_STAGING_DIR")
+                .map(PathBuf::from)
+                .context("TRUNK_STAGING_DIR is not set: this job runs as Trunk's post_build hook (or pass --dir DIR)")?;
+            let release = std::env::var("TRUNK_PROFILE").is_ok_and(|p| p == "release");
+            relaxed_worker::build(&dir, release)?;
+            dir
+        }
         [flag, dir] if flag == "--dir" => PathBuf::from(dir),
         _ => bail!("usage: cargo xtask postbuild [--dir DIR]"),
     };

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cmd, disk, install, project_root};
+use crate::{cmd, disk, install, project_root, relaxed_worker, target_dir};
 
 /// The engine's wasm test file; the wasm step is skipped (with a note) until it exists.
 const ENGINE_WASM_TEST: &str = "crates/engine/tests/wasm.rs";
@@ -68,10 +68,16 @@ pub fn run() -> Result<()> {
         (
             "clippy (wasm, web; and its threaded worker)",
             Box::new(|| {
-                let web = ["clippy", "-p", "web", "--target", "wasm32-unknown-unknown"];
-                cargo(&[&web[..], &["--", "-D", "warnings"]].concat())?;
-                // The `threads` code compiles on stable too (it links only with the nightly).
-                cargo(&[&web[..], &["--features", "threads", "--", "-D", "warnings"]].concat())
+                let wasm = ["--target", "wasm32-unknown-unknown"];
+                let deny = ["--", "-D", "warnings"];
+                cargo(&[&["clippy", "-p", "web"][..], &wasm, &deny].concat())?;
+                // The relaxed-SIMD worker's engine (crates/xtask/src/relaxed_worker.rs).
+                let feature = ["--features", relaxed_worker::FEATURE];
+                cargo(&[&["clippy", "-p", "engine"][..], &wasm, &feature, &deny].concat())?;
+                // The threaded worker's code compiles on stable too (it links only with
+                // the nightly).
+                let threads = ["--features", "threads,relaxed-simd"];
+                cargo(&[&["clippy", "-p", "web"][..], &wasm, &threads, &deny].concat())
             }),
         ),
         ("distill --smoke (fixture teacher)", Box::new(distill_smoke)),
@@ -123,13 +129,6 @@ pub fn run() -> Result<()> {
     }
 }
 
-/// Where cargo writes: `CARGO_TARGET_DIR`, else `target/` in the project.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"))
-}
-
 fn cargo(args: &[&str]) -> Result<Option<String>> {
     cmd::run(cmd::cargo().args(args))?;
     Ok(None)
@@ -154,7 +153,9 @@ fn distill_smoke() -> Result<Option<String>> {
     Ok(None)
 }
 
-/// The engine's wasm tests, run by wasm-bindgen-test-runner in headless Chromium.
+/// The engine's wasm tests, run by wasm-bindgen-test-runner in headless Chromium, once
+/// as Trunk builds the worker (simd128) and once with the relaxed-SIMD kernel (the
+/// worker the page picks where the browser has it).
 fn wasm_tests() -> Result<Option<String>> {
     let root = project_root();
     if !root.join(ENGINE_WASM_TEST).is_file() {
@@ -183,6 +184,11 @@ fn wasm_tests() -> Result<Option<String>> {
         c.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     }
     cmd::run(&mut c)?;
+    println!(
+        "xtask: the same tests with the engine's relaxed-SIMD kernel (feature {})",
+        relaxed_worker::FEATURE
+    );
+    cmd::run(c.args(["--features", relaxed_worker::FEATURE]))?;
     Ok(None)
 }
 

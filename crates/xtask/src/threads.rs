@@ -1,6 +1,8 @@
 //! The threaded build of the engine's worker: the web crate's library with the
-//! `threads` feature (entries in `crates/web/src/worker/pool.rs`), compiled with shared memory and atomics so one forward runs on every core
-//! (`crates/web/src/worker/pool.rs`). Written into `<site>/threads/`:
+//! `threads` feature (entries in `crates/web/src/worker/pool.rs`), compiled with shared
+//! memory and atomics so one forward runs on every core, and with the relaxed-SIMD int8
+//! kernel (every browser with wasm threads that squeeze has met also has relaxed SIMD;
+//! the page starts this build only where both pass). Written into `<site>/threads/`:
 //!
 //! - `worker.js` + `worker_bg.wasm`: the wasm-bindgen output (`--target no-modules`,
 //!   like Trunk's worker);
@@ -115,7 +117,7 @@ pub fn build(site: &Path) -> Result<()> {
             "--crate-type",
             "cdylib",
             "--features",
-            "threads",
+            "threads,relaxed-simd",
         ])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["-Z", "build-std=std,panic_abort"])

@@ -81,6 +81,49 @@ pub fn linear_medians(
         .collect())
 }
 
+/// Every f32 Linear of `model` timed on candle's f32 matmul and on the engine's own f32
+/// kernel ([`crate::quant::f32_kernel`]), interleaved, on the inputs of
+/// [`linear_medians`]: `(name, rows, candle ms, kernel ms)` per layer.
+pub fn f32_kernel_vs_candle(
+    model: &Classifier,
+    tokens: usize,
+    rounds: usize,
+    min_sample_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Vec<(String, usize, f64, f64)>> {
+    let mut layers = Vec::new();
+    for info in model.linears() {
+        let crate::quant::Linear::F32(linear) = model.linear(&info.name)? else {
+            continue;
+        };
+        let n = rows_seen(&info.name, tokens);
+        let values: Vec<f32> = (0..n * info.in_features)
+            .map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        let x = Tensor::from_vec(values, (1, n, info.in_features), &Device::Cpu)
+            .during("bench input")?;
+        layers.push((info.name, n, linear, x));
+    }
+    let mut jobs: Vec<Job> = Vec::new();
+    for (_, _, linear, x) in &layers {
+        jobs.push(Box::new(move || {
+            candle_core::Module::forward(*linear, x)
+                .during("bench: candle linear")
+                .map(drop)
+        }));
+        jobs.push(Box::new(move || {
+            crate::quant::f32_kernel::forward(linear.weight(), linear.bias(), x).map(drop)
+        }));
+    }
+    let medians = interleaved(&jobs, rounds, min_sample_ms, now_ms)?;
+    drop(jobs);
+    Ok(layers
+        .into_iter()
+        .zip(medians.chunks_exact(2))
+        .map(|((name, n, _, _), t)| (name, n, t[0], t[1]))
+        .collect())
+}
+
 /// A Markdown table of `layers`, a row with their sums, and, given the whole forwards'
 /// medians `[f32, quantized]`, the Linears' share of each.
 pub fn markdown(layers: &[LinearTime], scheme: &str, forward: Option<[f64; 2]>) -> String {

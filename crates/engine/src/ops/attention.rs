@@ -28,41 +28,76 @@ pub fn self_attention(
         "attention: q, k, v must be whole sequences of {tokens} × {width}"
     );
     let scale = 1.0 / (head_dim as f32).sqrt();
+    let sequences = q.len() / seq_len;
+    // Every (sequence, head) is its own computation into its own columns, so they run on
+    // any threads with the same result bit for bit (`crate::parallel`).
+    let units: Vec<(usize, usize)> = (0..sequences)
+        .flat_map(|b| (0..heads).map(move |h| (b, h)))
+        .collect();
+    let work = units.len() * 2 * tokens * tokens * head_dim * COST_PER_MULTIPLY_ADD;
+    let contexts = crate::parallel::map_above(&units, work, |&(b, h)| {
+        let at = b * seq_len..(b + 1) * seq_len;
+        let head = Head {
+            tokens,
+            width,
+            cols: h * head_dim..(h + 1) * head_dim,
+            scale,
+        };
+        head.context(&q[at.clone()], &k[at.clone()], &v[at])
+    });
     let mut out = vec![0f32; q.len()];
-    let mut kt = vec![0f32; head_dim * tokens];
-    let mut scores = vec![0f32; tokens];
-    for (((q, k), v), out) in q
-        .chunks_exact(seq_len)
-        .zip(k.chunks_exact(seq_len))
-        .zip(v.chunks_exact(seq_len))
-        .zip(out.chunks_exact_mut(seq_len))
-    {
-        for h in 0..heads {
-            let cols = h * head_dim..(h + 1) * head_dim;
-            for (j, key) in k.chunks_exact(width).enumerate() {
-                for (d, &x) in key[cols.clone()].iter().enumerate() {
-                    kt[d * tokens + j] = x;
-                }
-            }
-            for (query, context) in q.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-                scores.fill(0.0);
-                for (&qd, kd) in query[cols.clone()].iter().zip(kt.chunks_exact(tokens)) {
-                    let qd = qd * scale;
-                    for (s, &x) in scores.iter_mut().zip(kd) {
-                        *s += qd * x;
-                    }
-                }
-                softmax_in_place(&mut scores);
-                let context = &mut context[cols.clone()];
-                for (&p, value) in scores.iter().zip(v.chunks_exact(width)) {
-                    for (c, &x) in context.iter_mut().zip(&value[cols.clone()]) {
-                        *c += p * x;
-                    }
-                }
-            }
+    for (&(b, h), context) in units.iter().zip(&contexts) {
+        let rows = out[b * seq_len..(b + 1) * seq_len].chunks_exact_mut(width);
+        for (row, values) in rows.zip(context.chunks_exact(head_dim)) {
+            row[h * head_dim..(h + 1) * head_dim].copy_from_slice(values);
         }
     }
     out
+}
+
+/// What one multiply-add here costs against one of the int8 kernel, in which
+/// `crate::parallel::MIN_WORK` is counted: these loops are plain f32 rows (four lanes at
+/// most, no register block), about four times slower per multiply-add.
+const COST_PER_MULTIPLY_ADD: usize = 4;
+
+/// One head of one sequence: its columns of the q, k, v rows.
+struct Head {
+    tokens: usize,
+    width: usize,
+    cols: std::ops::Range<usize>,
+    scale: f32,
+}
+
+impl Head {
+    /// The head's context rows, `tokens × head_dim`.
+    fn context(&self, q: &[f32], k: &[f32], v: &[f32]) -> Vec<f32> {
+        let (tokens, width, cols) = (self.tokens, self.width, self.cols.clone());
+        let head_dim = cols.len();
+        let mut kt = vec![0f32; head_dim * tokens];
+        for (j, key) in k.chunks_exact(width).enumerate() {
+            for (d, &x) in key[cols.clone()].iter().enumerate() {
+                kt[d * tokens + j] = x;
+            }
+        }
+        let mut out = vec![0f32; tokens * head_dim];
+        let mut scores = vec![0f32; tokens];
+        for (query, context) in q.chunks_exact(width).zip(out.chunks_exact_mut(head_dim)) {
+            scores.fill(0.0);
+            for (&qd, kd) in query[cols.clone()].iter().zip(kt.chunks_exact(tokens)) {
+                let qd = qd * self.scale;
+                for (s, &x) in scores.iter_mut().zip(kd) {
+                    *s += qd * x;
+                }
+            }
+            softmax_in_place(&mut scores);
+            for (&p, value) in scores.iter().zip(v.chunks_exact(width)) {
+                for (c, &x) in context.iter_mut().zip(&value[cols.clone()]) {
+                    *c += p * x;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// `x ← exp(x − max) / Σ exp(x − max)`.
@@ -141,5 +176,21 @@ mod tests {
         let sum: f32 = x.iter().sum();
         assert!((sum - 1.0).abs() < 1e-6, "{sum}");
         assert!(x[3] > 0.999);
+    }
+
+    #[test]
+    fn many_threads_give_the_one_thread_bits() {
+        let (s, h, d) = (64, 12, 32);
+        let n = 2 * s * h * d;
+        let (q, k, v) = (values(n, 4), values(n, 5), values(n, 6));
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| self_attention(&q, &k, &v, s, h, d))
+        };
+        let bits = |x: Vec<f32>| x.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(on(3)), bits(on(1)));
     }
 }

@@ -156,17 +156,9 @@ impl GgmlLinear {
 
     fn forward_own(&self, w: &Weights, x: &Tensor) -> Result<Tensor> {
         let (n, k) = self.dims();
-        let mut dims = x.dims().to_vec();
-        let values = x
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .during("ggml: input")?;
-        let xq = Activations::quantize(&values, k, w.format());
-        let y = ggml_kernel::matmul(&xq, w);
-        if let Some(last) = dims.last_mut() {
-            *last = n;
-        }
-        Tensor::from_vec(y, dims, x.device()).during("ggml: output")
+        let values = super::input_rows(x, "ggml: input")?;
+        let y = ggml_kernel::matmul(&Activations::quantize(&values, k, w.format()), w);
+        super::output_like(y, n, x, "ggml: output")
     }
 
     /// Bytes as stored: the blocks (quantized values with their scales) and the f32 bias.

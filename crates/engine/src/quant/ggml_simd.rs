@@ -22,6 +22,7 @@ use core::arch::wasm32::*;
 use std::ops::Range;
 
 use super::ggml_kernel::{Activations, Format, Weights, QK};
+use super::simd_sum::transpose_sum;
 
 const Q8_0: u8 = 0;
 const Q4_0: u8 = 1;
@@ -168,23 +169,6 @@ unsafe fn single<const F: u8>(
     hsum(acc)
 }
 
-/// Four vectors of four partial sums → one vector of the four totals.
-#[inline(always)]
-fn reduce4([a0, a1, a2, a3]: [v128; 4]) -> v128 {
-    let t01 = i32x4_add(
-        i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
-        i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
-    );
-    let t23 = i32x4_add(
-        i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
-        i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
-    );
-    i32x4_add(
-        i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
-        i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
-    )
-}
-
 /// `4 · G` activation rows against one weight row, the results in `G` f32x4 (row
 /// `4g + i` in lane i of vector g): per block each group's integer sums are reduced into
 /// one i32x4, converted once and scaled by `weight scale · (the four rows' scales)`, read
@@ -222,7 +206,10 @@ unsafe fn tile4<const F: u8, const G: usize>(
                     )
                 });
                 let scale = f32x4_mul(s, load(dx.add(4 * G * b + 4 * g)));
-                *a = f32x4_add(*a, f32x4_mul(f32x4_convert_i32x4(reduce4(sums)), scale));
+                *a = f32x4_add(
+                    *a,
+                    f32x4_mul(f32x4_convert_i32x4(transpose_sum(sums, i32x4_add)), scale),
+                );
             }
         }
     }

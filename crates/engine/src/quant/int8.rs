@@ -298,17 +298,8 @@ impl Int8Linear {
 
     /// Forward on a tensor `[..., in_features]` → `[..., out_features]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims().to_vec();
-        let values = x
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .during("int8: input")?;
-        let y = self.forward_rows(&values);
-        let mut out_dims = dims;
-        if let Some(last) = out_dims.last_mut() {
-            *last = self.out_features;
-        }
-        Tensor::from_vec(y, out_dims, x.device()).during("int8: output")
+        let y = self.forward_rows(&super::input_rows(x, "int8: input")?);
+        super::output_like(y, self.out_features, x, "int8: output")
     }
 }
 

@@ -4,8 +4,9 @@
 //! Both operands are i16 (activations are 0..=255, weights -128..=127), so every product
 //! and every pairwise sum of `madd`/`dot_i16x8` fits in i32 exactly and the result is the
 //! same bit for bit on every path: AVX512-VNNI natively when the CPU has it (u8 × i8, in
-//! `int8_vnni`), else AVX2 (both detected at run time), simd128 in the browser, and a
-//! plain loop elsewhere.
+//! `int8_vnni`), else AVX2 (both detected at run time), simd128 in the browser (relaxed
+//! SIMD's 8-bit dot product in a build with that feature, `int8_relaxed`), and a plain
+//! loop elsewhere.
 //!
 //! Layout, chosen so the inner loop only streams memory it fully uses:
 //! - weights are packed once, when quantizing, into panels of [`NR`] output rows; inside a
@@ -33,6 +34,8 @@ pub const KC: usize = 16;
 #[derive(Clone, Debug)]
 pub struct PackedWeights {
     data: Vec<i16>,
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    relaxed: Vec<i8>,
     #[cfg(target_arch = "x86_64")]
     vnni: Option<Vec<i8>>,
     n: usize,
@@ -52,6 +55,14 @@ impl PackedWeights {
                 k,
             };
         }
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+        return Self {
+            data: Vec::new(),
+            relaxed: super::int8_relaxed::pack(w, n, k),
+            n,
+            k,
+        };
+        #[allow(unreachable_code)]
         Self::pack_i16(w, n, k)
     }
 
@@ -72,6 +83,8 @@ impl PackedWeights {
             data,
             #[cfg(target_arch = "x86_64")]
             vnni: None,
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            relaxed: Vec::new(),
             n,
             k,
         }
@@ -132,6 +145,14 @@ pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
             unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, cols.len(), out) };
         });
     }
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    {
+        let clamped = super::int8_relaxed::Clamped::new(&x.data, m, padded_width(x.k));
+        return crate::parallel::by_columns(m, n, NR, m * n * x.k, |cols, out| {
+            super::int8_relaxed::matmul(&clamped, &w.relaxed, cols, out);
+        });
+    }
+    #[allow(unreachable_code)]
     crate::parallel::by_columns(m, n, NR, m * n * x.k, |cols, out| {
         matmul_columns(x, w, cols, out);
     })
@@ -321,10 +342,14 @@ mod x86 {
     }
 }
 
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+pub(super) use wasm::reduce4;
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm {
     use core::arch::wasm32::*;
 
+    use super::super::simd_sum::transpose_sum;
     use super::{min_max_scalar, quantize_row_scalar, KC, MR, NR};
 
     /// # Safety
@@ -334,20 +359,9 @@ mod wasm {
         unsafe { v128_load(s.as_ptr().add(i) as *const v128) }
     }
 
-    /// Four vectors of four partial sums → one vector of the four totals.
-    fn reduce4([a0, a1, a2, a3]: [v128; NR]) -> [i32; NR] {
-        let t01 = i32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
-            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
-        );
-        let t23 = i32x4_add(
-            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
-            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
-        );
-        let s = i32x4_add(
-            i32x4_shuffle::<0, 1, 4, 5>(t01, t23),
-            i32x4_shuffle::<2, 3, 6, 7>(t01, t23),
-        );
+    /// Four vectors of four partial sums → the four totals.
+    pub fn reduce4(v: [v128; NR]) -> [i32; NR] {
+        let s = transpose_sum(v, i32x4_add);
         [
             i32x4_extract_lane::<0>(s),
             i32x4_extract_lane::<1>(s),
@@ -486,7 +500,7 @@ mod tests {
     #[test]
     fn many_threads_give_the_one_thread_sums_bit_for_bit() {
         // Large enough to be split (≥ parallel::MIN_WORK); n not a multiple of a panel.
-        let (m, n, k) = (33, 75, 2000);
+        let (m, n, k) = (33, 75, 4000);
         assert!(m * n * k >= crate::parallel::MIN_WORK);
         let x = activations(&values(m * k, 5, 0, 255), k);
         let w: Vec<i8> = values(n * k, 6, -128, 127)

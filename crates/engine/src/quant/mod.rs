@@ -5,14 +5,19 @@
 
 pub mod embedding;
 pub mod f16;
+pub mod f32_kernel;
 pub mod ggml;
 pub mod ggml_kernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod ggml_simd;
 pub mod int8;
 mod int8_kernel;
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+mod int8_relaxed;
 #[cfg(target_arch = "x86_64")]
 mod int8_vnni;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd_sum;
 pub mod tap;
 
 use std::fmt;
@@ -146,6 +151,21 @@ impl FromStr for Scheme {
     }
 }
 
+/// The values of `x` (`[..., in]`), row-major, for the engine's own kernels; `op` names
+/// the layer kind in errors.
+fn input_rows(x: &Tensor, op: &'static str) -> Result<Vec<f32>> {
+    x.flatten_all().and_then(|t| t.to_vec1::<f32>()).during(op)
+}
+
+/// A kernel's output `y` as a tensor shaped like its input `x` with `out` last.
+fn output_like(y: Vec<f32>, out: usize, x: &Tensor, op: &'static str) -> Result<Tensor> {
+    let mut dims = x.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = out;
+    }
+    Tensor::from_vec(y, dims, x.device()).during(op)
+}
+
 /// What a quantized model stores besides its Linear scheme. The default keeps everything
 /// outside the Linear layers f32, as PyTorch's `quantize_dynamic` does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -170,7 +190,7 @@ impl QuantizeOptions {
 /// A Linear layer `y = x Wᵀ + b` in one of the schemes.
 #[derive(Clone, Debug)]
 pub enum Linear {
-    /// Float weights, multiplied by candle.
+    /// Float weights: multiplied by [`f32_kernel`] in the browser, by candle natively.
     F32(candle_nn::Linear),
     /// Half-precision weights.
     F16(f16::F16Linear),
@@ -338,6 +358,7 @@ impl Linear {
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
+            Linear::F32(l) if f32_kernel::IN_USE => f32_kernel::forward(l.weight(), l.bias(), x),
             Linear::F32(l) => l.forward(x).during("linear"),
             Linear::F16(l) => l.forward(x),
             Linear::Int8(l) => l.forward(x),

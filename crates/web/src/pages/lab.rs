@@ -24,6 +24,7 @@ use crate::pages::lab_panels::{
     TeacherPanel, UploadPanel,
 };
 use crate::worker_bridge::{self, DEFAULT_MODEL_DIR};
+use crate::worker_build::WorkerBuild;
 
 /// The lab page.
 #[component]
@@ -296,6 +297,7 @@ fn Results(
             class="results"
             data-testid="lab-results"
             data-run=run.to_string()
+            data-worker-ms=view.classified.worker_ms.to_string()
             data-timed=move || times.get().is_some().to_string()
         >
             <h2>"Results"</h2>
@@ -330,25 +332,31 @@ fn Results(
                     )
                 />
                 {move || match times.get() {
-                    Some(t) => view! {
-                        <MetricCard
-                            title="Speed of int8"
-                            value=format::speed(t.f32.ms, t.quantized.ms)
-                            detail=format!(
-                                "{} vs {} per forward (median of {} × {}); {}",
-                                format::ms(t.f32.ms),
-                                format::ms(t.quantized.ms),
-                                t.f32.samples,
-                                t.f32.forwards_per_sample,
-                                after_load_note(&t.after_load),
-                            )
-                            attr:data-testid="speed"
-                            attr:data-ms-f32=t.f32.ms.to_string()
-                            attr:data-ms-int8=t.quantized.ms.to_string()
-                            attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
-                            attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
-                        />
-                    }.into_any(),
+                    Some(t) => {
+                        let build = worker_bridge::worker_build();
+                        view! {
+                            <MetricCard
+                                title="Speed of int8"
+                                value=format::speed(t.f32.ms, t.quantized.ms)
+                                detail=format!(
+                                    "{} vs {} per forward (median of {} × {}); {}{}",
+                                    format::ms(t.f32.ms),
+                                    format::ms(t.quantized.ms),
+                                    t.f32.samples,
+                                    t.f32.forwards_per_sample,
+                                    after_load_note(&t.after_load),
+                                    build.map_or(String::new(), |b| format!("; {}", b.describe())),
+                                )
+                                attr:data-testid="speed"
+                                attr:data-worker-build=build.map_or("", WorkerBuild::name)
+                                attr:data-ms-f32=t.f32.ms.to_string()
+                                attr:data-ms-int8=t.quantized.ms.to_string()
+                                attr:data-after-load-f32=format::f64_list(&t.after_load.f32)
+                                attr:data-after-load-int8=format::f64_list(&t.after_load.quantized)
+                            />
+                        }
+                        .into_any()
+                    }
                     None => view! {
                         <MetricCard
                             title="Speed of int8"

@@ -37,6 +37,9 @@ thread_local! {
     static TRAINING: RefCell<Training> = RefCell::new(Training::default());
 }
 
+/// In the worker's (or the page's) query: skip the warm-up after a model loads.
+pub const NO_WARM_UP: &str = "warmup=0";
+
 /// Installs the message handler and tells the page the worker listens.
 pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
@@ -284,8 +287,13 @@ fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> Respon
 
 /// Makes `loaded` the worker's model, then — once the answer saying so has gone out —
 /// warms it up (see [`Loaded::warm_up`]) while the learner reads.
+/// Not when the worker was started with `?warmup=0` (the page passes its own address's
+/// `warmup=0` on, so the first click can be measured cold).
 fn install(loaded: Loaded) {
     MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+    if scope().location().search().contains(NO_WARM_UP) {
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async {
         MODEL.with(|m| {
             if let Some(loaded) = m.borrow_mut().as_mut() {

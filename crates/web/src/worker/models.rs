@@ -109,9 +109,13 @@ impl Loaded {
 
     /// Compares both models on `text` (the engine's numbers, as the CLI prints them).
     pub fn classify(&self, text: &str) -> engine::Result<Classified> {
+        let start = now_ms();
+        let comparison = engine::compare(&self.f32, &self.quantized, text)?;
+        let worker_ms = now_ms() - start;
         Ok(Classified {
-            comparison: engine::compare(&self.f32, &self.quantized, text)?,
+            comparison,
             original_tokens: self.f32.encode(text)?.original_len,
+            worker_ms,
         })
     }
 

@@ -1,0 +1,279 @@
+//! The engine's own f32 Linear product for the browser: `y[m][n] = Σ_k x[m][k] · w[n][k]`
+//! read straight from the row-major weight candle holds, with no packing and no copy.
+//!
+//! candle's f32 matmul packs its right-hand side on every call; at a few tokens that
+//! packing costs as much as the product (a 1536 × 384 weight is re-laid out for 8 rows).
+//! Here every output is a dot product of two contiguous rows, in a register block of
+//! [`MR`] activation rows × [`NR`] weight rows: four f32 lanes per partial sum, 8
+//! accumulators plus 6 operands in the 16 vector registers V8 has, so nothing spills.
+//! The weight rows of one block (NR · k floats, ≤ 24 KB at k = 1536) stay in L1 while
+//! every activation row streams past them.
+//!
+//! The summation order is fixed and the same on every path: lane `j` sums the products
+//! `i ≡ j (mod 4)` in order, the lanes are combined as `(l0 + l2) + (l1 + l3)`, then the
+//! products past the last whole group of four are added in order, then the bias. No
+//! multiply-add is fused, so the simd128 path and the scalar one (natively, the reference
+//! the tests hold the browser to) give the same bits.
+
+use candle_core::{Storage, Tensor};
+
+use crate::error::CandleContext;
+use crate::Result;
+
+/// Whether f32 (and f16) Linear layers run on this kernel: in the browser, where
+/// candle's f32 matmul is the slower one; natively candle's AVX2/FMA gemm stays.
+pub const IN_USE: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// Activation rows per register block.
+pub const MR: usize = 2;
+/// Weight rows (outputs) per register block.
+pub const NR: usize = 4;
+
+/// `x · wᵀ + b` for `m = x.len() / k` rows: `x` is `m × k`, `w` is `n × k`, both
+/// row-major; `bias` has `n` values. Returns `m × n`, row-major.
+pub fn matmul(x: &[f32], w: &[f32], k: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let m = x.len().checked_div(k).unwrap_or(0);
+    let n = w.len().checked_div(k).unwrap_or(0);
+    assert_eq!(x.len(), m * k, "input is not whole rows");
+    assert_eq!(w.len(), n * k, "weight is not whole rows");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), n, "bias length");
+    }
+    if k == 0 {
+        let mut y = vec![0f32; m * n];
+        add_bias(&mut y, n, bias);
+        return y;
+    }
+    // Columns split across threads (`crate::parallel`) in whole register blocks: every
+    // output's sum is the same on one thread or many.
+    let mut y = crate::parallel::by_columns(m, n, NR, m * n * k, |cols, out| {
+        columns(x, w, k, m, cols, out);
+    });
+    add_bias(&mut y, n, bias);
+    y
+}
+
+/// The output columns `cols` (starting on a register block) of `x · wᵀ` into `out`,
+/// `m × cols.len()`, row-major.
+fn columns(
+    x: &[f32],
+    w: &[f32],
+    k: usize,
+    m: usize,
+    cols: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
+    let width = cols.len();
+    let row = |r: usize| &x[r * k..(r + 1) * k];
+    let weight = |c: usize| &w[c * k..(c + 1) * k];
+    for c0 in cols.clone().step_by(NR) {
+        let take = NR.min(cols.end - c0);
+        // A short last block repeats its last row; the repeats are not stored.
+        let ws: [&[f32]; NR] = std::array::from_fn(|j| weight(c0 + j.min(take - 1)));
+        for r0 in (0..m).step_by(MR) {
+            let rows = MR.min(m - r0);
+            let xs: [&[f32]; MR] = std::array::from_fn(|i| row(r0 + i.min(rows - 1)));
+            let sums = block(xs, ws);
+            for (i, s) in sums.iter().enumerate().take(rows) {
+                let at = (r0 + i) * width + c0 - cols.start;
+                out[at..at + take].copy_from_slice(&s[..take]);
+            }
+        }
+    }
+}
+
+/// `x · wᵀ + b` on tensors: `weight` f32 `[out, in]`, `x` `[..., in]`, `bias` `[out]`.
+/// The weight is read in place from candle's storage.
+pub fn forward(weight: &Tensor, bias: Option<&Tensor>, x: &Tensor) -> Result<Tensor> {
+    let (n, k) = weight.dims2().during("f32 kernel: weight shape")?;
+    let values = super::input_rows(x, "f32 kernel: input")?;
+    let bias = bias
+        .map(|b| super::input_rows(b, "f32 kernel: bias"))
+        .transpose()?;
+    let bias = bias.as_deref();
+    // In place when candle holds the weight as one block of f32 in memory (always, for
+    // a layer loaded from a checkpoint); else from a copy.
+    let in_place = {
+        let (storage, layout) = weight.storage_and_layout();
+        match (&*storage, layout.contiguous_offsets()) {
+            (Storage::Cpu(cpu), Some((start, end))) => cpu
+                .as_slice::<f32>()
+                .ok()
+                .map(|all| matmul(&values, &all[start..end], k, bias)),
+            _ => None,
+        }
+    };
+    let y = match in_place {
+        Some(y) => y,
+        None => matmul(
+            &values,
+            &super::input_rows(weight, "f32 kernel: weight")?,
+            k,
+            bias,
+        ),
+    };
+    super::output_like(y, n, x, "f32 kernel: output")
+}
+
+fn add_bias(y: &mut [f32], n: usize, bias: Option<&[f32]>) {
+    let Some(b) = bias else { return };
+    for out in y.chunks_exact_mut(n.max(1)) {
+        for (o, &v) in out.iter_mut().zip(b) {
+            *o += v;
+        }
+    }
+}
+
+/// `MR` activation rows against `NR` weight rows, all of one length.
+fn block(x: [&[f32]; MR], w: [&[f32]; NR]) -> [[f32; NR]; MR] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm::block_simd128(x, w);
+    #[allow(unreachable_code)]
+    block_scalar(x, w)
+}
+
+/// The reference: the same four lanes and the same combining order as the vector path.
+fn block_scalar(x: [&[f32]; MR], w: [&[f32]; NR]) -> [[f32; NR]; MR] {
+    std::array::from_fn(|i| std::array::from_fn(|j| dot(x[i], w[j])))
+}
+
+/// One dot product in the module's fixed order.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let body = a.len() - a.len() % 4;
+    let mut lanes = [0f32; 4];
+    for (ca, cb) in a[..body].chunks_exact(4).zip(b[..body].chunks_exact(4)) {
+        for l in 0..4 {
+            lanes[l] += ca[l] * cb[l];
+        }
+    }
+    tail((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]), a, b, body)
+}
+
+/// Adds the products from `body` on, in order.
+fn tail(mut sum: f32, a: &[f32], b: &[f32], body: usize) -> f32 {
+    for (&va, &vb) in a[body..].iter().zip(&b[body..]) {
+        sum += va * vb;
+    }
+    sum
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm {
+    use core::arch::wasm32::*;
+
+    use super::super::simd_sum::transpose_sum;
+    use super::{tail, MR, NR};
+
+    pub fn block_simd128(x: [&[f32]; MR], w: [&[f32]; NR]) -> [[f32; NR]; MR] {
+        let k = x[0].len();
+        assert!(x.iter().chain(&w).all(|r| r.len() == k), "row lengths");
+        let body = k - k % 4;
+        let mut acc = [[f32x4_splat(0.0); NR]; MR];
+        let (xp, wp) = (x.map(<[f32]>::as_ptr), w.map(<[f32]>::as_ptr));
+        for i in (0..body).step_by(4) {
+            // SAFETY: i + 4 <= body <= k, the length of every row (asserted above);
+            // v128_load allows unaligned addresses.
+            let (xv, wv) = unsafe {
+                (
+                    xp.map(|p| v128_load(p.add(i) as *const v128)),
+                    wp.map(|p| v128_load(p.add(i) as *const v128)),
+                )
+            };
+            for (a, xr) in acc.iter_mut().zip(&xv) {
+                for (cell, wc) in a.iter_mut().zip(&wv) {
+                    *cell = f32x4_add(*cell, f32x4_mul(*xr, *wc));
+                }
+            }
+        }
+        std::array::from_fn(|r| {
+            let s = transpose_sum(acc[r], f32x4_add);
+            let lanes = [
+                f32x4_extract_lane::<0>(s),
+                f32x4_extract_lane::<1>(s),
+                f32x4_extract_lane::<2>(s),
+                f32x4_extract_lane::<3>(s),
+            ];
+            std::array::from_fn(|c| tail(lanes[c], x[r], w[c], body))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len as u32)
+            .map(|i| ((i.wrapping_mul(2654435761) ^ seed) % 1000) as f32 / 250.0 - 2.0)
+            .collect()
+    }
+
+    #[test]
+    fn matches_a_plain_f64_product_on_odd_shapes() {
+        for (m, n, k, with_bias) in [
+            (1, 1, 1, false),
+            (3, 5, 7, true),
+            (8, 6, 64, true),
+            (5, 9, 130, false),
+        ] {
+            let (x, w, b) = (values(m * k, 1), values(n * k, 2), values(n, 3));
+            let bias = with_bias.then_some(&b[..]);
+            let y = matmul(&x, &w, k, bias);
+            assert_eq!(y.len(), m * n);
+            for r in 0..m {
+                for c in 0..n {
+                    let exact: f64 = (0..k)
+                        .map(|i| f64::from(x[r * k + i]) * f64::from(w[c * k + i]))
+                        .sum::<f64>()
+                        + bias.map_or(0.0, |b| f64::from(b[c]));
+                    let got = f64::from(y[r * n + c]);
+                    assert!(
+                        (got - exact).abs() <= 1e-5 * (1.0 + exact.abs()),
+                        "{m}x{n}x{k} [{r}][{c}]: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_output_is_the_fixed_order_dot_product() {
+        let (m, n, k) = (5, 7, 37);
+        let (x, w) = (values(m * k, 4), values(n * k, 5));
+        let y = matmul(&x, &w, k, None);
+        for r in 0..m {
+            for c in 0..n {
+                let d = dot(&x[r * k..(r + 1) * k], &w[c * k..(c + 1) * k]);
+                assert_eq!(y[r * n + c].to_bits(), d.to_bits(), "[{r}][{c}]");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_inputs_give_the_bias_or_nothing() {
+        assert!(matmul(&[], &values(8, 1), 4, None).is_empty());
+        assert_eq!(matmul(&[], &[], 0, None), Vec::<f32>::new());
+    }
+
+    #[test]
+    fn many_threads_give_the_one_thread_bits() {
+        // Large enough to be split (≥ parallel::MIN_WORK); n not a multiple of NR.
+        let (m, n, k, bias) = (65, 131, 1000, values(131, 8));
+        assert!(m * n * k >= crate::parallel::MIN_WORK);
+        let (x, w) = (values(m * k, 6), values(n * k, 7));
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| matmul(&x, &w, k, Some(&bias)))
+        };
+        let one: Vec<u32> = on(1).iter().map(|v| v.to_bits()).collect();
+        for threads in [2, 3] {
+            let many: Vec<u32> = on(threads).iter().map(|v| v.to_bits()).collect();
+            assert_eq!(many, one, "{threads} threads");
+        }
+        let d = dot(&x[64 * k..65 * k], &w[130 * k..131 * k]) + bias[130];
+        assert_eq!(one[64 * n + 130], d.to_bits());
+    }
+}
