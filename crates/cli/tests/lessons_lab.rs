@@ -416,11 +416,22 @@ fn measuring_speed_figures_are_the_ones_in_benchmarks() {
         "AVX512-VNNI",
         "`vpdpbusd` multiplies 64 u8 × i8 pairs per instruction",
         "`i32x4.dot_i16x8_s` + `i32x4.add` do 8 multiply-adds",
-        "Every squeeze measurement is single-threaded",
+        "Every squeeze measurement below is single-threaded",
     ] {
         assert!(bench_flat.contains(phrase), "BENCHMARKS.md: `{phrase}`");
     }
     assert!(t.contains("taken on one 2-core machine"));
+    // The threaded worker's figures in the lesson are the ones BENCHMARKS.md measured.
+    for (lesson, bench) in [
+        ("got 1.56x faster in `float32`", "f32 1.56x"),
+        (
+            "but only 1.26x in int8",
+            "**Teacher 64-token int8 on 2 threads: 1.26x**",
+        ),
+    ] {
+        assert!(t.contains(lesson), "lesson: `{lesson}`");
+        assert!(bench_flat.contains(bench), "BENCHMARKS.md: `{bench}`");
+    }
     // The GGML kernel's browser ratios: the lowest and highest of BENCHMARKS.md's runs.
     let kernel = bench
         .split_once("| tokens | scheme | before: f32 → scheme, four runs | after, four runs |")

@@ -315,11 +315,19 @@ pub fn worker_build() -> Option<WorkerBuild> {
 /// build that failed to start had queued, which the new worker then answers).
 fn spawn(build: WorkerBuild, shared: Rc<RefCell<Shared>>) -> Result<Bridge, String> {
     let mut url = document_url(build.script())?;
-    // `?warmup=0` on the page reaches the worker (see `worker::NO_WARM_UP`).
-    let page_query = web_sys::window().and_then(|w| w.location().search().ok());
-    if page_query.is_some_and(|q| q.contains(crate::worker::NO_WARM_UP)) {
+    // The page's `warmup=…` and `pool=…` reach the worker (see `worker::NO_WARM_UP` and
+    // `worker::pool`).
+    let page_query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let passed: Vec<&str> = page_query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| pair.starts_with("warmup=") || pair.starts_with("pool="))
+        .collect();
+    if !passed.is_empty() {
         url.push('?');
-        url.push_str(crate::worker::NO_WARM_UP);
+        url.push_str(&passed.join("&"));
     }
     let worker =
         Worker::new(&url).map_err(|e| format!("cannot start the engine worker {url}: {e:?}"))?;

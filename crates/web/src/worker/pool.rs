@@ -77,10 +77,18 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// How many threads to run: the browser's logical cores, at most [`MAX_THREADS`].
+/// How many threads to run: the browser's logical cores, at most [`MAX_THREADS`]; or
+/// `pool=N` from the page's address (passed on to this worker), to compare this build
+/// on one thread with the one-thread builds.
 pub fn wanted() -> usize {
-    let cores = scope().navigator().hardware_concurrency();
-    (cores as usize).clamp(1, MAX_THREADS)
+    let asked = scope()
+        .location()
+        .search()
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("pool=")?.parse::<usize>().ok());
+    let cores = scope().navigator().hardware_concurrency() as usize;
+    asked.unwrap_or(cores).clamp(1, MAX_THREADS)
 }
 
 /// Starts [`wanted`] − 1 pool threads, waits until each runs, then builds rayon's
