@@ -269,7 +269,6 @@ impl Int8Linear {
         let p = activation_params(min, max);
         let xq = Activations::quantize(x, k, 1.0 / p.scale, p.zero_point);
         let n = self.out_features;
-        let acc = int8_kernel::matmul(&xq, &self.packed);
         // Per-call constants per output column, so the loop below is straight-line
         // arithmetic the compiler vectorises (f64x2 in wasm, SSE2/AVX natively).
         let scales: Vec<f64> = (0..n)
@@ -280,20 +279,20 @@ impl Int8Linear {
             Some(b) => b.iter().map(|&v| f64::from(v)).collect(),
             None => vec![0.0; n],
         };
-        let mut y = vec![0f32; acc.len()];
-        for (out, row) in y.chunks_exact_mut(n).zip(acc.chunks_exact(n)) {
-            for ((((o, &dot), &off), &scale), &b) in out
-                .iter_mut()
-                .zip(row)
-                .zip(&offsets)
-                .zip(&scales)
-                .zip(&bias)
-            {
-                // One rounding for multiply and add, as fbgemm's requantization does.
-                *o = (f64::from(dot - off) * scale + b) as f32;
+        // Requantized on the thread that computed each block of columns.
+        int8_kernel::matmul_then(&xq, &self.packed, |cols, sums, out: &mut [f32]| {
+            let width = cols.len();
+            let offsets = &offsets[cols.clone()];
+            let (scales, bias) = (&scales[cols.clone()], &bias[cols]);
+            for (out, row) in out.chunks_exact_mut(width).zip(sums.chunks_exact(width)) {
+                for ((((o, &dot), &off), &scale), &b) in
+                    out.iter_mut().zip(row).zip(offsets).zip(scales).zip(bias)
+                {
+                    // One rounding for multiply and add, as fbgemm's requantization does.
+                    *o = (f64::from(dot - off) * scale + b) as f32;
+                }
             }
-        }
-        y
+        })
     }
 
     /// Forward on a tensor `[..., in_features]` → `[..., out_features]`.

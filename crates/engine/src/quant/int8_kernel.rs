@@ -22,6 +22,8 @@
 //! half speed. Panels are the outer loop: one panel (≤ 12 KB for k = 1536) stays in L1
 //! while every activation row streams past it.
 
+use std::ops::Range;
+
 /// Output rows (weight rows) per panel.
 pub const NR: usize = 4;
 /// Activation rows per register block.
@@ -128,43 +130,71 @@ impl Activations {
 }
 
 /// `x · wᵀ`: `m × n` exact dot products, row-major; the output columns are split across
-/// threads (`crate::parallel`) in whole panels of either layout.
+/// threads (`crate::parallel`) in whole panels of either layout. (The layers call
+/// [`matmul_then`]; this is what the tests check.)
+#[cfg(test)]
 pub fn matmul(x: &Activations, w: &PackedWeights) -> Vec<i32> {
+    matmul_then(x, w, |_, sums, out| out.copy_from_slice(sums))
+}
+
+/// [`matmul`], each block of output columns handed to `finish(cols, sums, out)` on the
+/// thread that computed it (`sums` and `out` are `m × cols.len()`, row-major), so that
+/// what follows the product (the requantization) is split across threads too.
+pub fn matmul_then<T, F>(x: &Activations, w: &PackedWeights, finish: F) -> Vec<T>
+where
+    T: Copy + Default + Send,
+    F: Fn(Range<usize>, &[i32], &mut [T]) + Sync,
+{
     assert_eq!(x.k, w.k, "input width");
-    let (m, n) = (x.m, w.n);
+    let m = x.m;
+    let (align, sums) = column_sums(x, w);
+    crate::parallel::by_columns(m, w.n, align, m * w.n * x.k, |cols, out| {
+        let mut block = vec![0i32; m * cols.len()];
+        sums(cols.clone(), &mut block);
+        finish(cols, &block, out);
+    })
+}
+
+/// Fills `m × cols.len()` dot products for the output columns `cols`.
+type ColumnSums<'a> = Box<dyn Fn(Range<usize>, &mut [i32]) + Sync + 'a>;
+
+/// The kernel this CPU and build run, with its activations prepared once for every
+/// block, and the column alignment its blocks need.
+fn column_sums<'a>(x: &'a Activations, w: &'a PackedWeights) -> (usize, ColumnSums<'a>) {
+    let m = x.m;
     #[cfg(target_arch = "x86_64")]
     if let Some(panels) = &w.vnni {
         let kp = padded_width(x.k);
         // The quantized activations are 0..=255: as u8 they are the kernel's operand.
         let bytes: Vec<u8> = x.data[..m * kp].iter().map(|&v| v as u8).collect();
         let rows = super::int8_vnni::ROWS;
-        return crate::parallel::by_columns(m, n, rows, m * n * kp, |cols, out| {
-            let panels = &panels[cols.start / rows * rows * kp..];
-            // SAFETY: `vnni` is only packed when the CPU has the instructions; `cols`
-            // starts on a panel, so the slice starts with that panel.
-            unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, cols.len(), out) };
-        });
+        return (
+            rows,
+            Box::new(move |cols, out| {
+                let panels = &panels[cols.start / rows * rows * kp..];
+                // SAFETY: `vnni` is only packed when the CPU has the instructions; `cols`
+                // starts on a panel, so the slice starts with that panel.
+                unsafe { super::int8_vnni::matmul(&bytes, m, kp, panels, cols.len(), out) };
+            }),
+        );
     }
     #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
     {
         let clamped = super::int8_relaxed::Clamped::new(&x.data, m, padded_width(x.k));
-        return crate::parallel::by_columns(m, n, NR, m * n * x.k, |cols, out| {
-            super::int8_relaxed::matmul(&clamped, &w.relaxed, cols, out);
-        });
+        return (
+            NR,
+            Box::new(move |cols, out| super::int8_relaxed::matmul(&clamped, &w.relaxed, cols, out)),
+        );
     }
     #[allow(unreachable_code)]
-    crate::parallel::by_columns(m, n, NR, m * n * x.k, |cols, out| {
-        matmul_columns(x, w, cols, out);
-    })
+    (
+        NR,
+        Box::new(move |cols, out| matmul_columns(x, w, cols, out)),
+    )
 }
 
 /// The output columns `cols` (starting on a panel) into `out`, `m × cols.len()`.
-fn matmul_columns(
-    x: &Activations,
-    w: &PackedWeights,
-    cols: std::ops::Range<usize>,
-    out: &mut [i32],
-) {
+fn matmul_columns(x: &Activations, w: &PackedWeights, cols: Range<usize>, out: &mut [i32]) {
     let (m, width) = (x.m, cols.len());
     for p in cols.start / NR..cols.end.div_ceil(NR) {
         let panel = w.panel(p);
