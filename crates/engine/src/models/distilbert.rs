@@ -13,12 +13,11 @@
 //! so no attention mask is needed.
 
 use candle_core::{Device, Tensor};
-use candle_nn::{LayerNorm, Module};
 
 use crate::checkpoint::{Path, Weights};
 use crate::config::{Activation, Config};
 use crate::error::CandleContext;
-use crate::ops;
+use crate::ops::{self, LayerNorm};
 use crate::quant::embedding::{EmbeddingStorage, WordEmbeddings};
 use crate::quant::{Linear, Scheme};
 use crate::{Error, Result};
@@ -33,19 +32,15 @@ fn linear(p: Path<'_>, in_dim: usize, out_dim: usize) -> Result<Linear> {
 }
 
 fn layer_norm(p: Path<'_>, dim: usize, eps: f64) -> Result<LayerNorm> {
-    Ok(LayerNorm::new(
-        p.get("weight", &[dim])?,
-        p.get("bias", &[dim])?,
-        eps,
-    ))
+    LayerNorm::new(p.get("weight", &[dim])?, p.get("bias", &[dim])?, eps)
 }
 
 fn norm(ln: &LayerNorm, x: &Tensor) -> Result<Tensor> {
-    ln.forward(x).during("layer norm")
+    ln.forward(x)
 }
 
 fn layer_norm_bytes(ln: &LayerNorm) -> u64 {
-    4 * (ln.weight().elem_count() + ln.bias().map_or(0, |b| b.elem_count())) as u64
+    4 * (ln.weight().elem_count() + ln.bias().elem_count()) as u64
 }
 
 #[derive(Clone, Debug)]
@@ -112,9 +107,7 @@ impl Embeddings {
 
 fn layer_norm_parts<'a>(name: &str, ln: &'a LayerNorm, out: &mut Vec<(String, Part<'a>)>) {
     out.push((format!("{name}.weight"), Part::Tensor(ln.weight())));
-    if let Some(b) = ln.bias() {
-        out.push((format!("{name}.bias"), Part::Tensor(b)));
-    }
+    out.push((format!("{name}.bias"), Part::Tensor(ln.bias())));
 }
 
 /// One stored piece of the model, for exporters (see [`DistilBertForSequenceClassification::parts`]).

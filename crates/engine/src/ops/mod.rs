@@ -1,5 +1,5 @@
 //! The non-Linear work of a forward pass, written for one unpadded sequence: the exact
-//! GELU and the attention core.
+//! GELU, the attention core and LayerNorm.
 //!
 //! Both schemes (f32 and every quantized one) spend the same time here, so every
 //! millisecond saved is a millisecond of the f32 forward that quantization cannot touch.
@@ -10,6 +10,8 @@
 
 mod attention;
 mod math;
+mod norm;
 
 pub use attention::self_attention;
 pub use math::{erfc, exp, exp_shifted_in_place, gelu, gelu_in_place};
+pub use norm::LayerNorm;
