@@ -161,10 +161,9 @@ type ColumnSums<'a> = Box<dyn Fn(Range<usize>, &mut [i32]) + Sync + 'a>;
 /// The kernel this CPU and build run, with its activations prepared once for every
 /// block, and the column alignment its blocks need.
 fn column_sums<'a>(x: &'a Activations, w: &'a PackedWeights) -> (usize, ColumnSums<'a>) {
-    let m = x.m;
     #[cfg(target_arch = "x86_64")]
     if let Some(panels) = &w.vnni {
-        let kp = padded_width(x.k);
+        let (m, kp) = (x.m, padded_width(x.k));
         // The quantized activations are 0..=255: as u8 they are the kernel's operand.
         let bytes: Vec<u8> = x.data[..m * kp].iter().map(|&v| v as u8).collect();
         let rows = super::int8_vnni::ROWS;
@@ -180,7 +179,7 @@ fn column_sums<'a>(x: &'a Activations, w: &'a PackedWeights) -> (usize, ColumnSu
     }
     #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
     {
-        let clamped = super::int8_relaxed::Clamped::new(&x.data, m, padded_width(x.k));
+        let clamped = super::int8_relaxed::Clamped::new(&x.data, x.m, padded_width(x.k));
         return (
             NR,
             Box::new(move |cols, out| super::int8_relaxed::matmul(&clamped, &w.relaxed, cols, out)),
