@@ -55,6 +55,14 @@ pub fn build(site: &Path, release: bool) -> Result<()> {
         .join(profile)
         .join("worker.wasm");
     let out = site.join(FOLDER);
+    bind_worker(&wasm, &out)?;
+    let loader = out.join("worker_loader.js");
+    std::fs::write(&loader, LOADER).with_context(|| format!("cannot write {}", loader.display()))
+}
+
+/// Runs wasm-bindgen on a worker's `wasm` as Trunk does for its worker (`--target
+/// no-modules`, named `worker`), writing `worker.js` and `worker_bg.wasm` into `out`.
+pub fn bind_worker(wasm: &Path, out: &Path) -> Result<()> {
     cmd::run(
         cmd::new("wasm-bindgen")
             .args([
@@ -65,9 +73,7 @@ pub fn build(site: &Path, release: bool) -> Result<()> {
                 "worker",
             ])
             .arg("--out-dir")
-            .arg(&out)
-            .arg(&wasm),
-    )?;
-    let loader = out.join("worker_loader.js");
-    std::fs::write(&loader, LOADER).with_context(|| format!("cannot write {}", loader.display()))
+            .arg(out)
+            .arg(wasm),
+    )
 }

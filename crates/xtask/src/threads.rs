@@ -132,19 +132,7 @@ pub fn build(site: &Path) -> Result<()> {
     let wasm = target.join("wasm32-unknown-unknown/release/web.wasm");
     let out = site.join("threads");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    cmd::run(
-        cmd::new("wasm-bindgen")
-            .args([
-                "--target",
-                "no-modules",
-                "--no-typescript",
-                "--out-name",
-                "worker",
-            ])
-            .arg("--out-dir")
-            .arg(&out)
-            .arg(&wasm),
-    )?;
+    crate::relaxed_worker::bind_worker(&wasm, &out)?;
     write(&out.join("worker_loader.js"), LOADER_JS)?;
     write(&out.join("thread.js"), THREAD_JS)
 }

@@ -24,6 +24,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use site_server::{headers_file, Fallback, Options as ServeOptions, StaticServer};
 pub use webdriver::{Element, Error, Result, Session};
 
+/// The middle value of a benchmark's samples (the upper one of two for an even count).
+pub fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
 /// Width and height from a PNG's IHDR chunk.
 pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
     if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" {

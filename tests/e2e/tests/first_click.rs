@@ -81,11 +81,6 @@ fn warmup_0_reaches_the_worker_and_the_first_click_reports_its_time() -> Result<
     Ok(())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// The benchmark: fresh browsers (a new profile each, so no compiled code is cached from an
 /// earlier page: each is a learner's first visit), alternately with the warm-up and with
 /// `?warmup=0`; the same pause for reading, the same sentence. Prints the worker's time
@@ -115,7 +110,7 @@ fn bench_first_click_with_and_without_the_warm_up() -> Result<()> {
         let ms: Vec<String> = v.iter().map(|x| format!("{x:.1}")).collect();
         ms.join(" / ")
     };
-    let (w, c) = (median(warm.clone()), median(cold.clone()));
+    let (w, c) = (e2e::median(warm.clone()), e2e::median(cold.clone()));
     println!(
         "first click on a first visit, worker ms (f32 + int8 forwards, a {}-word sentence): \
          with the warm-up {} (median {w:.1}), without {} (median {c:.1}): \

@@ -180,11 +180,6 @@ fn speed(lab: &Lab<'_>, text: &str) -> Result<(f64, f64)> {
 /// int8 and f32 milliseconds, one entry per page load.
 type Samples = (Vec<f64>, Vec<f64>);
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 #[test]
 fn threads_bench() -> Result<()> {
     if std::env::var_os("SQUEEZE_THREADS_BENCH").is_none() {
@@ -252,8 +247,8 @@ fn threads_bench() -> Result<()> {
             println!(
                 "MEDIAN {model} {} {tokens} tokens: int8 {:.2} ms, f32 {:.2} ms ({} runs)",
                 ways[*way].0,
-                median(int8.clone()),
-                median(f32.clone()),
+                e2e::median(int8.clone()),
+                e2e::median(f32.clone()),
                 int8.len()
             );
         }
