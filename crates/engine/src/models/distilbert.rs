@@ -170,6 +170,10 @@ impl MultiHeadSelfAttention {
     }
 }
 
+/// What GELU costs per element, in multiply-adds of the int8 kernel (as
+/// `crate::parallel` counts work): an `erfc` polynomial and an `exp` per value.
+const GELU_COST: usize = 16;
+
 #[derive(Clone, Debug)]
 struct Ffn {
     lin1: Linear,
@@ -194,7 +198,11 @@ impl Ffn {
                     .flatten_all()
                     .and_then(|t| t.to_vec1::<f32>())
                     .during("ffn: activation")?;
-                ops::gelu_in_place(&mut values);
+                // Element-wise: the same bits however the slice is cut.
+                let work = values.len() * GELU_COST;
+                crate::parallel::chunks_mut(&mut values, 4, work, |_, chunk| {
+                    ops::gelu_in_place(chunk)
+                });
                 Tensor::from_vec(values, h.shape(), h.device())
             }
             Activation::Relu => h.relu(),
@@ -355,11 +363,19 @@ impl DistilBertForSequenceClassification {
 
     /// The last hidden state `[1, seq, dim]` for one unpadded sequence of ids.
     pub fn hidden_states(&self, ids: &[u32]) -> Result<Tensor> {
-        let mut x = self.embeddings.forward(ids)?;
-        for layer in &self.layers {
-            x = layer.forward(&x)?;
-        }
-        Ok(x)
+        // One forward: every pool thread stays awake for its splits (`parallel`).
+        let per_token: usize = self
+            .linears()
+            .iter()
+            .map(|(_, l)| l.dims().0 * l.dims().1)
+            .sum();
+        crate::parallel::one_forward(ids.len() * per_token, || {
+            let mut x = self.embeddings.forward(ids)?;
+            for layer in &self.layers {
+                x = layer.forward(&x)?;
+            }
+            Ok(x)
+        })
     }
 
     /// Logits for one unpadded sequence of ids.

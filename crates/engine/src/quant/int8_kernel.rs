@@ -98,6 +98,10 @@ impl PackedWeights {
     }
 }
 
+/// What quantizing one activation costs, in multiply-adds of this kernel (as
+/// `crate::parallel` counts work): a multiply, a rounding, an add and a clamp.
+const QUANTIZE_COST: usize = 4;
+
 /// Width of a packed row: `k` rounded up to a whole chunk.
 pub fn padded_width(k: usize) -> usize {
     k.div_ceil(KC) * KC
@@ -117,9 +121,15 @@ impl Activations {
         let m = x.len().checked_div(k).unwrap_or(0);
         let kp = padded_width(k);
         let mut data = vec![0i16; m.div_ceil(MR) * MR * kp];
-        for (src, dst) in x.chunks_exact(k.max(1)).zip(data.chunks_exact_mut(kp)) {
-            quantize_row(src, &mut dst[..k], inv_scale, zero_point);
-        }
+        // Row by row, so the rows can be shared by a forward's team (`crate::parallel`).
+        let rows = &mut data[..m * kp];
+        crate::parallel::chunks_mut(rows, kp, m * k * QUANTIZE_COST, |start, chunk| {
+            let first = start / kp;
+            let src = x[first * k..].chunks_exact(k.max(1));
+            for (src, dst) in src.zip(chunk.chunks_exact_mut(kp)) {
+                quantize_row(src, &mut dst[..k], inv_scale, zero_point);
+            }
+        });
         Self { data, m, k }
     }
 

@@ -54,16 +54,28 @@ impl Clamped {
     pub fn new(x: &[i16], m: usize, kp: usize) -> Self {
         assert!(x.len() >= m.div_ceil(MR) * MR * kp);
         let mut bytes = vec![0u8; m.div_ceil(MR) * MR * kp];
-        let mut excess = Vec::new();
-        for (at, (&v, b)) in x.iter().zip(&mut bytes).enumerate() {
-            *b = v.clamp(0, 127) as u8;
-            if v > 127 {
-                excess.push((at / kp, at % kp, i32::from(v) - 127));
+        // Whole rows per chunk, shared by a forward's team (`crate::parallel`). The
+        // corrections are integer adds: their order changes no sum.
+        let excess = std::sync::Mutex::new(Vec::new());
+        crate::parallel::chunks_mut(&mut bytes, kp, x.len(), |start, chunk| {
+            let x = &x[start..start + chunk.len()];
+            for (b, &v) in chunk.iter_mut().zip(x) {
+                *b = v.clamp(0, 127) as u8;
             }
-        }
+            let over = x.iter().enumerate().filter(|&(_, &v)| v > 127);
+            let found: Vec<_> = over
+                .map(|(at, &v)| ((start + at) / kp, (start + at) % kp, i32::from(v) - 127))
+                .collect();
+            if !found.is_empty() {
+                excess
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(found);
+            }
+        });
         Self {
             bytes,
-            excess,
+            excess: excess.into_inner().unwrap_or_else(|e| e.into_inner()),
             m,
             kp,
         }
