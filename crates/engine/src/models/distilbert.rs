@@ -151,9 +151,8 @@ impl MultiHeadSelfAttention {
                 .and_then(|t| t.to_vec1::<f32>())
                 .during("attention: rows")
         };
-        let q = rows(self.q_lin.forward(x)?)?;
-        let k = rows(self.k_lin.forward(x)?)?;
-        let v = rows(self.v_lin.forward(x)?)?;
+        let [q, k, v] = Linear::forward_all([&self.q_lin, &self.k_lin, &self.v_lin], x)?;
+        let (q, k, v) = (rows(q)?, rows(k)?, rows(v)?);
         let context = ops::self_attention(&q, &k, &v, s, self.n_heads, self.head_dim);
         let context =
             Tensor::from_vec(context, (b, s, width), x.device()).during("attention: context")?;

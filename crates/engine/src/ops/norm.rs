@@ -1,14 +1,19 @@
-//! LayerNorm over the last dimension, on the calling thread.
+//! LayerNorm over the last dimension.
 //!
 //! candle-nn's LayerNorm spreads its rows over rayon's pool. In the browser's threaded
 //! worker every one of a forward's LayerNorms then woke a pool thread for a few rows of
 //! work, which made 8-token forwards slower on 2 threads than on one. This is the same
-//! arithmetic, row after row, so the result is the same bit for bit (tested).
+//! arithmetic, row after row, so the result is the same bit for bit (tested); its rows
+//! are shared only by a forward's team of awake threads (`crate::parallel`).
 
 use candle_core::Tensor;
 
 use crate::error::CandleContext;
 use crate::Result;
+
+/// What normalising one value costs, in multiply-adds of the int8 kernel (as
+/// `crate::parallel` counts work): two serial sums, then a subtract and two multiplies.
+const COST_PER_VALUE: usize = 4;
 
 /// `(x − mean) / √(var + eps) · weight + bias` per row, with candle's LayerNorm order
 /// of operations: one f32 pass for the sum and the sum of squares, `var = E[x²] − mean²`.
@@ -53,9 +58,15 @@ impl LayerNorm {
             .and_then(|t| t.to_vec1::<f32>())
             .during("layer norm: input")?;
         let mut out = vec![0f32; values.len()];
-        for (src, dst) in values.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-            self.row(src, dst);
-        }
+        // Whole rows per chunk: shared by a forward's team (`crate::parallel`), each row's
+        // arithmetic unchanged.
+        let work = values.len() * COST_PER_VALUE;
+        crate::parallel::chunks_mut(&mut out, dim.max(1), work, |start, out| {
+            let rows = values[start..start + out.len()].chunks_exact(dim);
+            for (src, dst) in rows.zip(out.chunks_exact_mut(dim)) {
+                self.row(src, dst);
+            }
+        });
         Tensor::from_vec(out, x.shape(), x.device()).during("layer norm: output")
     }
 

@@ -111,6 +111,24 @@ pub fn quantize_activations(x: &[f32], p: ActivationParams) -> Vec<u8> {
         .collect()
 }
 
+/// An input quantized as torch's dynamic int8 does on every call: one scale and zero
+/// point from the whole tensor's range (reduce_range quint8).
+pub struct QuantizedInput {
+    values: Activations,
+    params: ActivationParams,
+    k: usize,
+}
+
+impl QuantizedInput {
+    /// Quantizes `rows × k` values.
+    pub fn new(x: &[f32], k: usize) -> Self {
+        let (min, max) = int8_kernel::min_max(x);
+        let params = activation_params(min, max);
+        let values = Activations::quantize(x, k, 1.0 / params.scale, params.zero_point);
+        Self { values, params, k }
+    }
+}
+
 /// A Linear layer with int8 weights that quantizes its input on every call.
 #[derive(Clone, Debug)]
 pub struct Int8Linear {
@@ -264,10 +282,14 @@ impl Int8Linear {
     /// `rows × in_features` f32 input → `rows × out_features` f32 output. One activation
     /// scale covers all rows, exactly as torch quantizes the whole input tensor at once.
     pub fn forward_rows(&self, x: &[f32]) -> Vec<f32> {
-        let k = self.in_features;
-        let (min, max) = int8_kernel::min_max(x);
-        let p = activation_params(min, max);
-        let xq = Activations::quantize(x, k, 1.0 / p.scale, p.zero_point);
+        self.forward_quantized(&QuantizedInput::new(x, self.in_features))
+    }
+
+    /// [`Self::forward_rows`] on an input already quantized (shared by the layers that
+    /// read it: the same input gives the same parameters and values on every call).
+    pub fn forward_quantized(&self, input: &QuantizedInput) -> Vec<f32> {
+        assert_eq!(input.k, self.in_features, "int8: input width");
+        let (xq, p) = (&input.values, input.params);
         let n = self.out_features;
         // Per-call constants per output column, so the loop below is straight-line
         // arithmetic the compiler vectorises (f64x2 in wasm, SSE2/AVX natively).
@@ -280,7 +302,7 @@ impl Int8Linear {
             None => vec![0.0; n],
         };
         // Requantized on the thread that computed each block of columns.
-        int8_kernel::matmul_then(&xq, &self.packed, |cols, sums, out: &mut [f32]| {
+        int8_kernel::matmul_then(xq, &self.packed, |cols, sums, out: &mut [f32]| {
             let width = cols.len();
             let offsets = &offsets[cols.clone()];
             let (scales, bias) = (&scales[cols.clone()], &bias[cols]);

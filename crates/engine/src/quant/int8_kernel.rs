@@ -107,10 +107,13 @@ pub fn padded_width(k: usize) -> usize {
     k.div_ceil(KC) * KC
 }
 
-/// Activations quantized to i16 rows of the packed width.
+/// Activations quantized to i16 rows of the packed width (and, in the relaxed-SIMD
+/// build, as that kernel's 7-bit operand, made once for every layer that reads them).
 #[derive(Clone, Debug)]
 pub struct Activations {
     data: Vec<i16>,
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    clamped: super::int8_relaxed::Clamped,
     m: usize,
     k: usize,
 }
@@ -130,7 +133,13 @@ impl Activations {
                 quantize_row(src, &mut dst[..k], inv_scale, zero_point);
             }
         });
-        Self { data, m, k }
+        Self {
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            clamped: super::int8_relaxed::Clamped::new(&data, m, kp),
+            data,
+            m,
+            k,
+        }
     }
 
     fn row(&self, r: usize) -> &[i16] {
@@ -188,13 +197,10 @@ fn column_sums<'a>(x: &'a Activations, w: &'a PackedWeights) -> (usize, ColumnSu
         );
     }
     #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
-    {
-        let clamped = super::int8_relaxed::Clamped::new(&x.data, x.m, padded_width(x.k));
-        return (
-            NR,
-            Box::new(move |cols, out| super::int8_relaxed::matmul(&clamped, &w.relaxed, cols, out)),
-        );
-    }
+    return (
+        NR,
+        Box::new(move |cols, out| super::int8_relaxed::matmul(&x.clamped, &w.relaxed, cols, out)),
+    );
     #[allow(unreachable_code)]
     (
         NR,

@@ -42,6 +42,7 @@ fn index(row: usize, i: usize, kp: usize) -> usize {
 /// The activations as the instruction's 7-bit operand: `m` rows (padded to whole
 /// blocks of [`MR`]) of the packed width `kp`, each value clamped to 0..=127, and what the
 /// clamping took off: (row, input, excess).
+#[derive(Clone, Debug)]
 pub struct Clamped {
     bytes: Vec<u8>,
     excess: Vec<(usize, usize, i32)>,

@@ -157,6 +157,32 @@ fn input_rows(x: &Tensor, op: &'static str) -> Result<Vec<f32>> {
     x.flatten_all().and_then(|t| t.to_vec1::<f32>()).during(op)
 }
 
+/// The layers as int8 layers, if they all are.
+fn all_int8<'a, const N: usize>(layers: &[&'a Linear; N]) -> Option<[&'a int8::Int8Linear; N]> {
+    let int8: Vec<_> = layers
+        .iter()
+        .map(|l| match l {
+            Linear::Int8(l) => Some(l),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    int8.try_into().ok()
+}
+
+/// `f` over an array, stopping at the first error.
+fn try_map<T, U, const N: usize>(
+    items: [T; N],
+    mut f: impl FnMut(T) -> Result<U>,
+) -> Result<[U; N]> {
+    let mut out = Vec::with_capacity(N);
+    for item in items {
+        out.push(f(item)?);
+    }
+    Ok(out
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("N items in, N out")))
+}
+
 /// A kernel's output `y` as a tensor shaped like its input `x` with `out` last.
 fn output_like(y: Vec<f32>, out: usize, x: &Tensor, op: &'static str) -> Result<Tensor> {
     let mut dims = x.dims().to_vec();
@@ -355,6 +381,28 @@ impl Linear {
         }
     }
 
+    /// Forward of several layers on the same `[..., in]`. Int8 layers share one
+    /// quantization of the input (the same input gives the same parameters and values,
+    /// so the results are those of [`Self::forward`] bit for bit).
+    pub fn forward_all<const N: usize>(layers: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
+        let Some(int8) = all_int8(&layers) else {
+            return try_map(layers, |l| l.forward(x));
+        };
+        let k = int8.first().map_or(0, |l| l.in_features());
+        if int8.iter().any(|l| l.in_features() != k) {
+            return try_map(layers, |l| l.forward(x));
+        }
+        let input = int8::QuantizedInput::new(&input_rows(x, "int8: input")?, k);
+        try_map(int8, |l| {
+            output_like(
+                l.forward_quantized(&input),
+                l.out_features(),
+                x,
+                "int8: output",
+            )
+        })
+    }
+
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
@@ -406,6 +454,34 @@ mod tests {
             Tensor::from_vec(w, (out, inp), &candle_core::Device::Cpu).unwrap(),
             None,
         )
+    }
+
+    #[test]
+    fn forward_all_is_each_forward_bit_for_bit() {
+        let x: Vec<f32> = (0..5 * 64)
+            .map(|i| ((i * 13 % 29) as f32 - 9.0) / 7.0)
+            .collect();
+        let x = Tensor::from_vec(x, (1, 5, 64), &candle_core::Device::Cpu).unwrap();
+        let each = |layers: [&Linear; 3]| {
+            let shared = Linear::forward_all(layers, &x).unwrap();
+            for (layer, y) in layers.iter().zip(&shared) {
+                let alone = layer.forward(&x).unwrap();
+                assert_eq!(y.dims(), alone.dims());
+                let (y, alone) = (y.flatten_all().unwrap(), alone.flatten_all().unwrap());
+                assert_eq!(y.to_vec1::<f32>().unwrap(), alone.to_vec1::<f32>().unwrap());
+            }
+        };
+        let (a, b, c) = (layer(8, 64), layer(3, 64), layer(64, 64));
+        let int8 = |l: &Linear, s| l.quantize(s).unwrap();
+        // One shared quantization: per-tensor and per-channel weights alike.
+        let (qa, qb) = (
+            int8(&a, Scheme::Int8Dynamic),
+            int8(&b, Scheme::Int8PerChannel),
+        );
+        let qc = int8(&c, Scheme::Int8Dynamic);
+        each([&qa, &qb, &qc]);
+        // Mixed schemes: each layer on its own.
+        each([&qa, &b, &int8(&c, Scheme::Q8_0)]);
     }
 
     #[test]
