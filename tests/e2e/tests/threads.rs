@@ -198,20 +198,25 @@ fn threads_bench() -> Result<()> {
             std::fs::copy(teacher.join(name), folder.join(name))?;
         }
     }
-    let Some(site) = Site::start_with(
-        "threads_bench",
-        vec![("/fake-hub/".to_string(), hub.path().to_path_buf())],
-    )?
-    else {
+    let mut mounts = vec![("/fake-hub/".to_string(), hub.path().to_path_buf())];
+    // The peer, onnxruntime-web, in the same browser on the same origin (so isolated too).
+    let peer = ort_files();
+    match &peer {
+        Ok(m) => mounts.extend(m.iter().cloned()),
+        Err(why) => println!("bench-note: onnxruntime-web skipped: {why}"),
+    }
+    let Some(site) = Site::start_with("threads_bench", mounts)? else {
         return Ok(());
     };
     let long = "word ".repeat(62);
     let texts = [("8", SHORT.to_string()), ("64", long)];
-    let mut models = vec![("student", String::new())];
+    let student = repo_root().join("www/models/default");
+    let mut models = vec![("student", String::new(), student)];
     if has_teacher {
         models.push((
             "teacher",
             "&hub=/fake-hub&model=hub&id=local%2Fteacher".to_string(),
+            teacher.clone(),
         ));
     }
     let rounds: usize = std::env::var("SQUEEZE_THREADS_ROUNDS")
@@ -225,9 +230,18 @@ fn threads_bench() -> Result<()> {
         ("threaded build, pool=1", "pool=1"),
         ("threaded build, all cores", "x=1"),
     ];
-    for (model, query) in &models {
+    let cores = cores(&site)?;
+    let ort_ways = [
+        ("onnxruntime-web, 1 thread", 1),
+        ("onnxruntime-web, all cores", cores),
+    ];
+    for (model, query, dir) in &models {
         // (way, tokens) → int8 ms, f32 ms per round.
         let mut times: std::collections::BTreeMap<(usize, &str), Samples> = Default::default();
+        let ids: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|(_, text)| token_ids(dir, text))
+            .collect::<Result<_>>()?;
         for _ in 0..rounds {
             for (way, (name, q)) in ways.iter().enumerate() {
                 let lab = Lab::open(&site, &format!("?{q}{query}"))?;
@@ -242,11 +256,27 @@ fn threads_bench() -> Result<()> {
                     println!("{model} {name} ({n} thr) {tokens} ({tokens_shown}) tokens: int8 {int8:.2} ms, f32 {f32:.2} ms");
                 }
             }
+            if peer.is_err() {
+                continue;
+            }
+            for (i, (name, n)) in ort_ways.iter().enumerate() {
+                let rows = ort_times(&site, model, *n, &ids)?;
+                for ((tokens, _), (int8, f32)) in texts.iter().zip(rows) {
+                    let e = times.entry((ways.len() + i, tokens)).or_default();
+                    e.0.push(int8);
+                    e.1.push(f32);
+                    println!("{model} {name} ({n} thr) {tokens} tokens: int8 {int8:.2} ms, f32 {f32:.2} ms");
+                }
+            }
         }
+        let name = |way: usize| {
+            ways.get(way)
+                .map_or_else(|| ort_ways[way - ways.len()].0, |w| w.0)
+        };
         for ((way, tokens), (int8, f32)) in &times {
             println!(
                 "MEDIAN {model} {} {tokens} tokens: int8 {:.2} ms, f32 {:.2} ms ({} runs)",
-                ways[*way].0,
+                name(*way),
                 e2e::median(int8.clone()),
                 e2e::median(f32.clone()),
                 int8.len()
@@ -261,4 +291,76 @@ fn lab_tokens(lab: &Lab<'_>, text: &str) -> Result<u64> {
     lab.set_text(text)?;
     lab.run()?;
     Ok(lab.number("tokens", "data-count")? as u64)
+}
+
+/// ORT's dist/ folder and the ONNX exports, as the bench page's mounts, or why not.
+fn ort_files() -> Result<Vec<(String, std::path::PathBuf)>> {
+    let root = repo_root();
+    let ort = root.join("tools/ort-bench/node_modules/onnxruntime-web/dist");
+    let onnx = root.join(".cache/onnx");
+    ensure!(
+        ort.join("ort.wasm.min.mjs").is_file(),
+        "no {} (`cargo xtask bench` installs it)",
+        ort.display()
+    );
+    ensure!(
+        onnx.join("student/model_int8.onnx").is_file(),
+        "no ONNX exports in {} (`cargo xtask bench` writes them)",
+        onnx.display()
+    );
+    Ok(vec![
+        ("/ort/".to_string(), ort),
+        ("/onnx/".to_string(), onnx),
+        ("/ort-page/".to_string(), root.join("tests/e2e/ort-page")),
+    ])
+}
+
+/// The token ids the lab feeds the model in `dir` for `text`.
+fn token_ids(dir: &std::path::Path, text: &str) -> Result<Vec<u32>> {
+    let json = std::fs::read(dir.join("tokenizer.json"))
+        .with_context(|| format!("{}/tokenizer.json", dir.display()))?;
+    let encoder = engine::tokenize::TextEncoder::from_json(&json, 512)?;
+    Ok(encoder.encode(text)?.ids)
+}
+
+/// onnxruntime-web's median ms per input (int8, f32) on `threads` threads, from the bench
+/// page (tests/e2e/ort-page/bench.html).
+fn ort_times(site: &Site, model: &str, threads: u64, ids: &[Vec<u32>]) -> Result<Vec<(f64, f64)>> {
+    let ids = serde_json::to_string(ids)?;
+    let url = site.url(&format!(
+        "/ort-page/bench.html?model={model}&threads={threads}&ids={}",
+        e2e::encode_query_value(&ids)
+    ));
+    site.browser.goto(&url)?;
+    let raw = site.browser.wait_for(
+        "onnxruntime-web's times (body[data-result])",
+        std::time::Duration::from_secs(300),
+        |s| {
+            let body = s.find("body")?;
+            if let Some(error) = body.attr("data-error")? {
+                return Err(e2e::Error(format!("the ORT page failed: {error}")));
+            }
+            body.attr("data-result")
+        },
+    )?;
+    let result: Value = serde_json::from_str(&raw)?;
+    ensure!(
+        result["isolated"] == Value::Bool(true),
+        "the ORT page is not isolated"
+    );
+    let ms = |file: &str, tokens: usize| {
+        result["rows"]
+            .as_array()
+            .and_then(|rows| {
+                rows.iter()
+                    .find(|r| r["file"] == file && r["tokens"] == tokens)
+            })
+            .and_then(|r| r["ms"].as_f64())
+            .with_context(|| format!("no {file} row for {tokens} tokens in {raw}"))
+    };
+    let input_lengths = serde_json::from_str::<Vec<Vec<u32>>>(&ids)?;
+    input_lengths
+        .iter()
+        .map(|i| Ok((ms("model_int8.onnx", i.len())?, ms("model.onnx", i.len())?)))
+        .collect()
 }
