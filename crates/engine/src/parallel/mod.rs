@@ -311,20 +311,49 @@ mod tests {
             .collect();
         let helped = pool(3).install(|| {
             one_forward(MIN_FORWARD, || {
-                let owner = rayon::current_thread_index();
-                // A helper wakes once per forward; until it runs, the owner takes every
-                // part. Split until a part ran elsewhere (bounded).
-                (0..100_000).any(|_| {
-                    assert_eq!(labelled(m, n, TEAM_MIN_WORK), want);
-                    let ran = Mutex::new(Vec::new());
-                    map_above(&[0, 1, 2, 3], TEAM_MIN_WORK, |_| {
-                        ran.lock().unwrap().push(rayon::current_thread_index());
-                    });
-                    ran.into_inner().unwrap().iter().any(|&t| t != owner)
-                })
+                until_shared(|| assert_eq!(labelled(m, n, TEAM_MIN_WORK), want))
             })
         });
         assert!(helped, "no part of any split ran on a helper");
+    }
+
+    /// Splits (after `also`) until a part ran on another thread than the caller's: a
+    /// helper comes once woken, and on a busy machine that can take a while (bounded).
+    fn until_shared(also: impl Fn()) -> bool {
+        let start = std::time::Instant::now();
+        while start.elapsed().as_secs() < 60 {
+            also();
+            if shared() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a part of a split ran on another thread than the caller's.
+    fn shared() -> bool {
+        let owner = rayon::current_thread_index();
+        let ran = Mutex::new(Vec::new());
+        map_above(&[0, 1, 2, 3], TEAM_MIN_WORK, |_| {
+            ran.lock().unwrap().push(rayon::current_thread_index());
+        });
+        ran.into_inner().unwrap().iter().any(|&t| t != owner)
+    }
+
+    #[test]
+    fn helpers_leave_when_idle_and_come_back_for_the_next_forward() {
+        pool(2).install(|| {
+            for round in 0..2 {
+                // A helper wakes once; until it runs, the owner takes every part.
+                let helped = one_forward(MIN_FORWARD, || until_shared(|| ()));
+                assert!(helped, "forward {round}: no part ran on a helper");
+                let start = std::time::Instant::now();
+                while team::helpers() > 0 {
+                    assert!(start.elapsed().as_secs() < 60, "the helper never left");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        });
     }
 
     #[test]

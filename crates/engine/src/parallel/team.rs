@@ -1,15 +1,17 @@
-//! A team for one forward: the calling thread and the pool's other threads, which spin
-//! between the forward's splits instead of going back to sleep.
+//! A team for the forwards of one thread: that thread and the pool's other threads,
+//! which spin between splits instead of going back to sleep.
 //!
 //! rayon puts an idle thread to sleep within microseconds and wakes it when work comes.
 //! In the browser that round trip (an `Atomics.wait` woken by `Atomics.notify`, then the
 //! caller waiting for the helper's share the same way) costs tens of microseconds, and a
 //! 64-token forward of the teacher splits ~50 times: the wake-ups ate much of what a
-//! second core gave. Inside [`one_forward`] the helpers are woken once, then watch an
-//! atomic word for the next split; a split costs a few cache-line transfers, so even the
-//! small layers of an 8-token forward can be shared.
+//! second core gave. Inside [`one_forward`] the helpers watch an atomic word for the
+//! next split; a split costs a few cache-line transfers, so even the small layers of an
+//! 8-token forward can be shared. A helper stays for [`IDLE_SPINS`] after its last
+//! part, so the forwards that follow one another (a timing loop, a table of schemes)
+//! find it awake, as onnxruntime's spinning threads are.
 //!
-//! Protocol (one [`Team`] per forward, on the owner's stack):
+//! Protocol (one [`Team`] per owner thread, leaked so helpers can hold it):
 //! - the owner posts a task: it writes the task, then publishes `(epoch, parts, next = 0)`
 //!   in one atomic word;
 //! - any member claims part `next` by a compare-and-swap of that word, so a claim
@@ -19,18 +21,18 @@
 //!   alive and complete;
 //! - the owner claims parts too, then waits until `done` counts every part.
 //!
-//! A helper that finds no work for a long while (a forward stuck elsewhere) goes back to
-//! rayon; the owner then runs the parts alone. Nothing ever waits for a helper that has
-//! not claimed a part, so the team cannot deadlock, and results do not depend on who
-//! ran which part.
+//! A helper that finds no work for [`IDLE_SPINS`] goes back to rayon; the owner then
+//! runs the parts alone until it calls more helpers at its next forward. Nothing ever
+//! waits for a helper that has not claimed a part, so the team cannot deadlock, and
+//! results do not depend on who ran which part.
 
 use std::cell::{Cell, UnsafeCell};
 use std::hint::spin_loop;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-/// Spins a helper makes without finding work before it leaves the team: milliseconds in
-/// wasm, where a spin is one load (no pause instruction), far more than any gap between
-/// two splits of a forward.
+/// Spins a helper makes without finding work before it leaves the team: a few
+/// milliseconds in wasm, where a spin is one load (no pause instruction), far more than
+/// any gap between two splits of a forward or between two forwards of a timing loop.
 const IDLE_SPINS: u32 = 1 << 22;
 
 /// Batch maps in progress: a forward inside one does not form a team (the other threads
@@ -40,6 +42,8 @@ static BATCHES: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     /// The team whose owner is this thread, while its forward runs.
     static CURRENT: Cell<Option<&'static Team>> = const { Cell::new(None) };
+    /// This thread's team, made at its first forward with a team.
+    static MINE: Cell<Option<&'static Team>> = const { Cell::new(None) };
 }
 
 /// A task as the team stores it: a part index to run. The lifetime is erased; see
@@ -54,19 +58,19 @@ pub struct Team {
     done: AtomicUsize,
     /// Set when a part panicked on a helper; the owner panics in turn.
     poisoned: AtomicBool,
-    /// False once the forward is over: helpers leave.
-    open: AtomicBool,
-    /// Threads in the team, the owner included.
+    /// Helpers in the team now (spinning or running a part).
+    helpers: AtomicUsize,
+    /// Threads in the team, the owner included: its pool's size.
     size: usize,
     /// The current epoch's task: written by the owner only between epochs.
     task: UnsafeCell<Option<Task>>,
-    /// The owner's last epoch.
-    epoch: Cell<u32>,
+    /// The owner's last epoch (written by the owner only).
+    epoch: AtomicU32,
 }
 
-// SAFETY: `task` and `epoch` are written by the owner only; `task` is read by helpers only
-// after a claim that orders it after the owner's write and before the next one (see the
-// module doc). Everything else is atomic.
+// SAFETY: `task` is written by the owner only, and read by helpers only after a claim
+// that orders it after the owner's write and before the next one (see the module doc).
+// Everything else is atomic.
 unsafe impl Sync for Team {}
 
 fn pack(epoch: u32, parts: usize, next: usize) -> u64 {
@@ -101,34 +105,34 @@ pub fn one_forward<R: Send>(work: usize, forward: impl FnOnce() -> R + Send) -> 
     if work < MIN_FORWARD || formed || !in_pool || threads <= 1 || batch {
         return forward();
     }
-    let team = Team {
-        word: AtomicU64::new(0),
-        done: AtomicUsize::new(0),
-        poisoned: AtomicBool::new(false),
-        open: AtomicBool::new(true),
-        size: threads,
-        task: UnsafeCell::new(None),
-        epoch: Cell::new(0),
-    };
-    rayon::scope(|s| {
-        let team = &team;
-        for _ in 1..threads {
-            s.spawn(move |_| team.help());
+    let team = MINE.with(|mine| {
+        let team = mine
+            .get()
+            .unwrap_or_else(|| Box::leak(Box::new(Team::new(threads))));
+        mine.set(Some(team));
+        team
+    });
+    // Call the helpers that left (or never came); those still spinning stay.
+    for _ in team.helpers.load(Ordering::Acquire)..team.size - 1 {
+        team.helpers.fetch_add(1, Ordering::AcqRel);
+        rayon::spawn(move || team.help());
+    }
+    CURRENT.with(|c| c.set(Some(team)));
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(None));
         }
-        // SAFETY: the reference is cleared below, before `team` can be dropped (the
-        // scope outlives this closure, and `team` outlives the scope).
-        let owned: &'static Team = unsafe { &*(team as *const Team) };
-        CURRENT.with(|c| c.set(Some(owned)));
-        struct Leave<'a>(&'a Team);
-        impl Drop for Leave<'_> {
-            fn drop(&mut self) {
-                CURRENT.with(|c| c.set(None));
-                self.0.open.store(false, Ordering::Release);
-            }
-        }
-        let _leave = Leave(team);
-        forward()
-    })
+    }
+    let _leave = Leave;
+    forward()
+}
+
+/// Helpers in this thread's team now (0 before its first forward with a team).
+#[cfg(test)]
+pub fn helpers() -> usize {
+    MINE.with(Cell::get)
+        .map_or(0, |t| t.helpers.load(Ordering::Acquire))
 }
 
 /// The team this thread owns, if a forward with a team is running on it.
@@ -149,6 +153,18 @@ pub fn batch() -> impl Drop {
 }
 
 impl Team {
+    fn new(size: usize) -> Self {
+        Self {
+            word: AtomicU64::new(0),
+            done: AtomicUsize::new(0),
+            poisoned: AtomicBool::new(false),
+            helpers: AtomicUsize::new(0),
+            size,
+            task: UnsafeCell::new(None),
+            epoch: AtomicU32::new(0),
+        }
+    }
+
     /// Threads in the team, the owner included.
     pub fn size(&self) -> usize {
         self.size
@@ -168,9 +184,10 @@ impl Team {
         let task: Task =
             unsafe { std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), Task>(part) };
         unsafe { *self.task.get() = Some(task) };
-        let epoch = self.epoch.get().wrapping_add(1);
-        self.epoch.set(epoch);
+        let epoch = self.epoch.load(Ordering::Relaxed).wrapping_add(1);
+        self.epoch.store(epoch, Ordering::Relaxed);
         self.done.store(0, Ordering::Relaxed);
+        self.poisoned.store(false, Ordering::Relaxed);
         self.word.store(pack(epoch, parts, 0), Ordering::Release);
         {
             // Even if a part panics here, `part` is not dropped before the helpers'
@@ -207,24 +224,25 @@ impl Team {
         }
     }
 
-    /// A helper's loop: claim and run parts until the forward is over or no work came
-    /// for [`IDLE_SPINS`] spins.
+    /// A helper's loop: claim and run parts until no work came for [`IDLE_SPINS`]
+    /// spins, then leave.
     fn help(&self) {
-        // The owner can pop its own helper job while it waits inside rayon: it must not
-        // spin for itself.
-        if CURRENT
-            .with(Cell::get)
-            .is_some_and(|t| std::ptr::eq(t, self))
-        {
+        struct Leave<'a>(&'a Team);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.helpers.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let _leave = Leave(self);
+        // The owner's thread can run a helper job of its own team while it waits inside
+        // rayon: it must not spin for itself.
+        if MINE.with(Cell::get).is_some_and(|t| std::ptr::eq(t, self)) {
             return;
         }
         let mut idle = 0u32;
-        while self.open.load(Ordering::Acquire) {
+        while idle < IDLE_SPINS {
             let Some(i) = self.claim() else {
                 idle += 1;
-                if idle >= IDLE_SPINS {
-                    return;
-                }
                 spin_loop();
                 continue;
             };
@@ -233,8 +251,12 @@ impl Team {
             // and stays alive until this part is counted done (see [`Team::run`]).
             let task = unsafe { (*self.task.get()).expect("a claimed part has a task") };
             let done = Done::new(self);
-            unsafe { (*task)(i) };
-            done.succeed();
+            // A panic is the owner's to raise (`Done` poisons the team): one escaping a
+            // job of `rayon::spawn` would abort the process.
+            let run = std::panic::AssertUnwindSafe(|| unsafe { (*task)(i) });
+            if std::panic::catch_unwind(run).is_ok() {
+                done.succeed();
+            }
         }
     }
 }
