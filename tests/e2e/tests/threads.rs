@@ -5,7 +5,9 @@
 //!
 //! `SQUEEZE_THREADS_BENCH=1` also times the teacher (`SQUEEZE_TEACHER` or
 //! `.cache/distill/teacher`, served as a same-origin fake Hub) and the student on one
-//! and on all threads, interleaved, and prints the medians.
+//! and on all threads, interleaved round by round with onnxruntime-web on the same
+//! models' ONNX exports (`tests/e2e/ort-page/bench.html`; what `cargo xtask bench`
+//! installs and exports, skipped with a note when missing), and prints the medians.
 
 use anyhow::{ensure, Context, Result};
 use e2e::lab::Lab;
@@ -235,6 +237,11 @@ fn threads_bench() -> Result<()> {
         ("onnxruntime-web, 1 thread", 1),
         ("onnxruntime-web, all cores", cores),
     ];
+    for (model, _, _) in &models {
+        if peer.is_ok() && !has_export(model) {
+            println!("bench-note: onnxruntime-web skipped for the {model}: no .cache/onnx/{model}/ (`cargo xtask bench` writes it)");
+        }
+    }
     for (model, query, dir) in &models {
         // (way, tokens) → int8 ms, f32 ms per round.
         let mut times: std::collections::BTreeMap<(usize, &str), Samples> = Default::default();
@@ -256,7 +263,7 @@ fn threads_bench() -> Result<()> {
                     println!("{model} {name} ({n} thr) {tokens} ({tokens_shown}) tokens: int8 {int8:.2} ms, f32 {f32:.2} ms");
                 }
             }
-            if peer.is_err() {
+            if peer.is_err() || !has_export(model) {
                 continue;
             }
             for (i, (name, n)) in ort_ways.iter().enumerate() {
@@ -313,6 +320,12 @@ fn ort_files() -> Result<Vec<(String, std::path::PathBuf)>> {
         ("/onnx/".to_string(), onnx),
         ("/ort-page/".to_string(), root.join("tests/e2e/ort-page")),
     ])
+}
+
+/// Whether `cargo xtask bench` exported `model` to ONNX (f32 and int8).
+fn has_export(model: &str) -> bool {
+    let dir = repo_root().join(".cache/onnx").join(model);
+    dir.join("model.onnx").is_file() && dir.join("model_int8.onnx").is_file()
 }
 
 /// The token ids the lab feeds the model in `dir` for `text`.

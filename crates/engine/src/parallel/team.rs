@@ -86,7 +86,7 @@ fn unpack(word: u64) -> (u32, usize, usize) {
 }
 
 /// Multiply-adds of the Linear layers from which a forward forms a team: ~32 M. Below
-/// it (the bundled student at 8 tokens: 17 M) the forward lasts ~0.5 ms in the browser,
+/// it (the bundled student at 8 tokens: 9 M) the forward lasts ~0.5 ms in the browser,
 /// and waking the helpers, sharing data between cores and waiting on their parts
 /// measured slower than one thread (0.67 → 0.76 ms); the teacher at 8 tokens (85 M) gains
 /// (3.9 → 2.8 ms).
@@ -97,7 +97,7 @@ pub const MIN_FORWARD: usize = 1 << 25;
 /// rayon pool thread (the engine worker in the threaded browser build is thread 0 of its
 /// pool), the pool has more than one thread, no batch map is running and no team is
 /// already formed. Otherwise `forward` runs as it is, and splits go through rayon.
-pub fn one_forward<R: Send>(work: usize, forward: impl FnOnce() -> R + Send) -> R {
+pub fn one_forward<R>(work: usize, forward: impl FnOnce() -> R) -> R {
     let threads = rayon::current_num_threads();
     let formed = CURRENT.with(Cell::get).is_some();
     let in_pool = rayon::current_thread_index().is_some();
