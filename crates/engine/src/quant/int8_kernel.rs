@@ -129,7 +129,7 @@ impl Activations {
         crate::parallel::chunks_mut(rows, kp, m * k * QUANTIZE_COST, |start, chunk| {
             let first = start / kp;
             let src = x[first * k..].chunks_exact(k.max(1));
-            for (src, dst) in src.zip(chunk.chunks_exact_mut(kp)) {
+            for (src, dst) in src.zip(chunk.chunks_exact_mut(kp.max(1))) {
                 quantize_row(src, &mut dst[..k], inv_scale, zero_point);
             }
         });

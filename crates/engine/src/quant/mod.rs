@@ -157,8 +157,11 @@ fn input_rows(x: &Tensor, op: &'static str) -> Result<Vec<f32>> {
     x.flatten_all().and_then(|t| t.to_vec1::<f32>()).during(op)
 }
 
-/// The layers as int8 layers, if they all are.
+/// The layers as int8 layers, if there are some and they all are.
 fn all_int8<'a, const N: usize>(layers: &[&'a Linear; N]) -> Option<[&'a int8::Int8Linear; N]> {
+    if N == 0 {
+        return None;
+    }
     let int8: Vec<_> = layers
         .iter()
         .map(|l| match l {
