@@ -16,18 +16,8 @@
 
 mod common;
 
-use engine::{Classifier, EmbeddingStorage, ModelFiles, QuantizeOptions, Scheme, TokenizerFile};
-
-fn bundled() -> Classifier {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/models/default/");
-    let read = |f: &str| std::fs::read(format!("{dir}{f}")).expect("the bundled model");
-    Classifier::load(&ModelFiles {
-        config: read("config.json"),
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")),
-        weights: read("model.safetensors"),
-    })
-    .expect("the bundled model loads")
-}
+use common::bundled;
+use engine::{EmbeddingStorage, QuantizeOptions, Scheme};
 
 fn held_out() -> Vec<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sentiment/test.tsv");

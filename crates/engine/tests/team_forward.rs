@@ -5,18 +5,10 @@
 //! across it (`parallel::TEAM_MIN_WORK`); at 8 tokens the forward stays on one thread.
 #![cfg(not(target_arch = "wasm32"))]
 
-use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
+mod common;
 
-fn bundled() -> Classifier {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/models/default/");
-    let read = |f: &str| std::fs::read(format!("{dir}{f}")).expect("the bundled model");
-    Classifier::load(&ModelFiles {
-        config: read("config.json"),
-        tokenizer: TokenizerFile::Json(read("tokenizer.json")),
-        weights: read("model.safetensors"),
-    })
-    .expect("the bundled model loads")
-}
+use common::bundled;
+use engine::Scheme;
 
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()

@@ -44,6 +44,18 @@ pub fn files(dir: &str, tokenizer: &str) -> ModelFiles {
     }
 }
 
+/// The student the site bundles (`www/models/default/`).
+pub fn bundled() -> Classifier {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/models/default/");
+    let read = |f: &str| std::fs::read(format!("{dir}{f}")).expect("the bundled model");
+    Classifier::load(&ModelFiles {
+        config: read("config.json"),
+        tokenizer: TokenizerFile::Json(read("tokenizer.json")),
+        weights: read("model.safetensors"),
+    })
+    .expect("the bundled model loads")
+}
+
 pub fn tiny() -> Classifier {
     Classifier::load(&files("tiny", "tokenizer.json")).expect("tiny fixture loads")
 }
