@@ -277,6 +277,29 @@ pub enum RequestBody {
     },
 }
 
+impl RequestBody {
+    /// A learner waiting on a click (the lab's run: its logits, then their timing). The
+    /// worker answers it ahead of analyses queued before it, and between the steps of one
+    /// that is running, so the first click after a model loads does not wait behind the
+    /// scheme table the lab computes then.
+    pub fn is_interactive(&self) -> bool {
+        matches!(self, Self::Classify { .. } | Self::TimeForwards { .. })
+    }
+
+    /// An analysis that only reads the loaded model and may run long: an interactive
+    /// request may overtake it in the queue. Nothing that loads or changes a model is
+    /// overtaken, so a `Classify` never sees a model older than one asked for before it.
+    pub fn may_be_overtaken(&self) -> bool {
+        matches!(
+            self,
+            Self::CompareSchemes { .. }
+                | Self::LayerSensitivity { .. }
+                | Self::LayerHistogram { .. }
+                | Self::BatchChunk { .. }
+        )
+    }
+}
+
 /// Worker → page.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Response {

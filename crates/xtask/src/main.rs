@@ -122,9 +122,15 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| project_root().join("target"))
 }
 
-/// The repository root: xtask lives at crates/xtask.
+/// The repository root: xtask lives at crates/xtask. `cargo run` tells the binary
+/// where its manifest is; that comes first, because cargo's fingerprints do not include
+/// the checkout's path, so two checkouts sharing a target directory share one xtask
+/// binary, and the path it was compiled at may be the other checkout's.
 pub fn project_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.ends_with("crates/xtask"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest
         .ancestors()
         .nth(2)

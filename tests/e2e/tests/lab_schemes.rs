@@ -117,3 +117,55 @@ fn lab_scheme_table_matches_the_native_engine() -> Result<()> {
     );
     Ok(())
 }
+
+/// Installed once the model is ready: records, in order, when the run's results and the
+/// scheme table first appear; returns what is on screen already.
+const WATCH_ORDER: &str = r#"
+window.__shown = [];
+const mark = () => {
+  for (const id of ['lab-results', 'scheme-results']) {
+    if (!window.__shown.includes(id) && document.querySelector(`[data-testid=${id}]`)) {
+      window.__shown.push(id);
+    }
+  }
+};
+new MutationObserver(mark).observe(document.body, { subtree: true, childList: true, attributes: true });
+mark();
+return window.__shown.slice();
+"#;
+
+/// The lab computes every scheme the moment the model is ready. A learner who clicks
+/// "run" meanwhile gets the logits between two schemes, not after the whole table: the
+/// worker lets interactive requests through (`worker::let_interactive_through`). A long
+/// sentence (~450 tokens) makes the table take seconds, so it is still being computed
+/// when the click lands; the test says so if it is not.
+#[test]
+fn a_run_is_answered_while_the_scheme_table_is_computed() -> Result<()> {
+    let Some(site) = Site::start("a_run_is_answered_while_the_scheme_table_is_computed")? else {
+        return Ok(());
+    };
+    let text = "The soup was cold and the waiter ignored us. ".repeat(40);
+    let lab = Lab::open(&site, &format!("?text={}", e2e::encode_query_value(&text)))?;
+    let on_screen = site.browser.execute(WATCH_ORDER, vec![])?;
+    ensure!(
+        on_screen.as_array().is_some_and(Vec::is_empty),
+        "before the click the page already shows {on_screen}: the table was computed too fast \
+         to test overtaking (make the sentence longer)"
+    );
+    lab.run()?;
+    panels::wait_for_table(&lab, 0)?;
+    let order = site.browser.execute("return window.__shown;", vec![])?;
+    let order: Vec<&str> = order
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    ensure!(
+        order == ["lab-results", "scheme-results"],
+        "shown in the order {order:?}: the run's logits waited for the scheme table"
+    );
+    ensure!(
+        row_schemes(&lab)?.len() == Scheme::ALL.len(),
+        "the table, computed around the run, lost rows"
+    );
+    Ok(())
+}

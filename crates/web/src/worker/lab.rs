@@ -114,9 +114,6 @@ fn with_f32(schemes: &[Scheme]) -> Vec<Scheme> {
 /// Answers a lab request against the loaded model.
 pub fn handle(loaded: &Loaded, body: RequestBody) -> ResponseBody {
     let result = match body {
-        RequestBody::CompareSchemes { text, schemes } => {
-            compare(loaded, &text, &schemes).map(ResponseBody::SchemesCompared)
-        }
         RequestBody::LayerSensitivity { text, scheme } => {
             sensitivity(loaded, &text, scheme).map(ResponseBody::SensitivityMeasured)
         }
@@ -139,7 +136,14 @@ pub fn handle(loaded: &Loaded, body: RequestBody) -> ResponseBody {
     result.unwrap_or_else(|message| ResponseBody::Failed { message })
 }
 
-fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTable, String> {
+/// f32 and each of `schemes` on `text`: size, error and time. The lab asks for it the
+/// moment a model is ready, when a learner may click "run" too: it lets such a click
+/// through before each scheme (see [`super::let_interactive_through`]).
+pub async fn compare(
+    loaded: &Loaded,
+    text: &str,
+    schemes: &[Scheme],
+) -> Result<SchemeTable, String> {
     let f32 = loaded.f32();
     let enc = f32.encode(text).map_err(|e| e.to_string())?;
     let reference = f32.predict(&enc).map_err(|e| e.to_string())?;
@@ -147,6 +151,7 @@ fn compare(loaded: &Loaded, text: &str, schemes: &[Scheme]) -> Result<SchemeTabl
     keep_only(schemes);
     let mut rows = Vec::new();
     for scheme in with_f32(schemes) {
+        super::let_interactive_through().await;
         let (model, quantized_now) = cached_or_quantized(loaded, scheme)?;
         let report = SchemeReport::measure(&model, &enc, &reference, f32_bytes)
             .map_err(|e| e.to_string())?;

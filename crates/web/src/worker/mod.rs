@@ -1,9 +1,12 @@
 //! The Web Worker side: owns the engine's models (and the live distillation run) and
 //! answers the page's requests.
 //!
-//! `src/bin/worker.rs` calls [`start`]. Requests are handled one at a time in
-//! arrival order (a queue drained by one task), so a `Classify` never sees a model
-//! half-loaded by a `LoadModel` posted before it.
+//! `src/bin/worker.rs` calls [`start`]. Requests are handled one at a time (a queue
+//! drained by one task), in arrival order but for one exception: an interactive request
+//! (the lab's run) overtakes read-only analyses queued before it, and is answered between
+//! the steps of one that is running (see [`RequestBody::is_interactive`]). Nothing
+//! overtakes a `LoadModel`, so a `Classify` never sees a model half-loaded by one posted
+//! before it.
 
 mod fetch;
 mod figures;
@@ -20,6 +23,7 @@ mod train;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,7 +37,8 @@ use train::Training;
 thread_local! {
     static QUEUE: RefCell<VecDeque<Request>> = const { RefCell::new(VecDeque::new()) };
     static DRAINING: Cell<bool> = const { Cell::new(false) };
-    static MODEL: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+    /// Shared so a long analysis can hold it across its pauses (see [`let_interactive_through`]).
+    static MODEL: RefCell<Option<Rc<Loaded>>> = const { RefCell::new(None) };
     static TRAINING: RefCell<Training> = RefCell::new(Training::default());
 }
 
@@ -51,12 +56,38 @@ pub fn start() {
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
+    raise_trapped_rejections();
     send(
         UNSOLICITED,
         ResponseBody::Started {
             threads: crate::engine::parallel::threads() as u32,
         },
     );
+}
+
+/// The page learns that the engine died from the worker's `error` event (a panic traps
+/// the wasm). A panic in a task that a settled promise woke (the threaded build's
+/// executor; a request handled after [`let_interactive_through`]'s pause) surfaces as
+/// an unhandled rejection instead, which fires no `error` event: a rejection whose
+/// reason is a wasm trap is thrown again from here, as an error the page sees.
+fn raise_trapped_rejections() {
+    let on_rejection = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
+        let reason = js_sys::Reflect::get(&event, &"reason".into()).unwrap_or_default();
+        if reason.is_instance_of::<js_sys::WebAssembly::RuntimeError>() {
+            wasm_bindgen::throw_val(reason);
+        }
+    });
+    if scope()
+        .add_event_listener_with_callback(
+            "unhandledrejection",
+            on_rejection.as_ref().unchecked_ref(),
+        )
+        .is_err()
+    {
+        web_sys::console::warn_1(&"squeeze worker: cannot watch for trapped tasks".into());
+    }
+    // The listener lives as long as the worker.
+    on_rejection.forget();
 }
 
 /// Tells the page this worker cannot serve (sent instead of `Started`: the threaded
@@ -83,8 +114,26 @@ fn failed(message: String) -> ResponseBody {
     ResponseBody::Failed { message }
 }
 
+/// Where `request` joins `queue`: at the back, except that an interactive request goes
+/// ahead of the analyses waiting at the back (those it may overtake).
+fn arrival_slot(queue: &VecDeque<Request>, request: &Request) -> usize {
+    if !request.body.is_interactive() {
+        return queue.len();
+    }
+    let overtaken = queue
+        .iter()
+        .rev()
+        .take_while(|r| r.body.may_be_overtaken())
+        .count();
+    queue.len() - overtaken
+}
+
 fn enqueue(request: Request) {
-    QUEUE.with(|q| q.borrow_mut().push_back(request));
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let slot = arrival_slot(&q, &request);
+        q.insert(slot, request);
+    });
     if DRAINING.with(|d| d.replace(true)) {
         return;
     }
@@ -125,20 +174,15 @@ async fn handle(request: Request) -> ResponseBody {
         RequestBody::Memory => ResponseBody::Memory {
             wasm_bytes: crate::worker_bridge::wasm_memory_bytes(),
         },
-        RequestBody::Classify { text } => MODEL.with(|m| match m.borrow().as_ref() {
+        interactive @ (RequestBody::Classify { .. } | RequestBody::TimeForwards { .. }) => {
+            answer_interactive(interactive)
+        }
+        RequestBody::CompareSchemes { text, schemes } => match model() {
             None => failed("no model is loaded yet".to_string()),
-            Some(loaded) => match loaded.classify(&text) {
-                Ok(classified) => ResponseBody::Classified(classified),
-                Err(e) => failed(e.to_string()),
-            },
-        }),
-        RequestBody::TimeForwards { text } => MODEL.with(|m| match m.borrow().as_ref() {
-            None => failed("no model is loaded yet".to_string()),
-            Some(loaded) => match loaded.time_forwards(&text) {
-                Ok(times) => ResponseBody::ForwardsTimed(times),
-                Err(e) => failed(e.to_string()),
-            },
-        }),
+            Some(loaded) => lab::compare(&loaded, &text, &schemes)
+                .await
+                .map_or_else(failed, ResponseBody::SchemesCompared),
+        },
         RequestBody::TrainOwnData { name, bytes } => {
             match TRAINING.with(|t| t.borrow_mut().own_data(&name, &bytes.0)) {
                 Ok(data) => ResponseBody::OwnDataReady(data),
@@ -277,6 +321,56 @@ async fn handle(request: Request) -> ResponseBody {
     }
 }
 
+/// The lab's run: the logits of both models, or their timing.
+fn answer_interactive(body: RequestBody) -> ResponseBody {
+    let Some(loaded) = model() else {
+        return failed("no model is loaded yet".to_string());
+    };
+    let answer = match body {
+        RequestBody::Classify { text } => loaded.classify(&text).map(ResponseBody::Classified),
+        RequestBody::TimeForwards { text } => {
+            loaded.time_forwards(&text).map(ResponseBody::ForwardsTimed)
+        }
+        other => return failed(format!("not an interactive request: {other:?}")),
+    };
+    answer.unwrap_or_else(|e| failed(e.to_string()))
+}
+
+/// Called by a long analysis between its steps: lets the worker's event loop run (so
+/// requests posted meanwhile reach the queue), then answers the interactive requests at
+/// the queue's head before the analysis goes on.
+pub async fn let_interactive_through() {
+    next_task().await;
+    while let Some(request) = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.front()
+            .is_some_and(|r| r.body.is_interactive())
+            .then(|| q.pop_front())
+            .flatten()
+    }) {
+        send(request.id, answer_interactive(request.body));
+    }
+}
+
+/// Resolves in a later task of the worker's event loop (a zero-delay timer).
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if scope()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+            .is_err()
+        {
+            // No timer: go on at once rather than never.
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The loaded model, if any.
+fn model() -> Option<Rc<Loaded>> {
+    MODEL.with(|m| m.borrow().clone())
+}
+
 /// Runs `f` on the loaded model, or fails when there is none yet.
 fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> ResponseBody {
     MODEL.with(|m| match m.borrow().as_ref() {
@@ -290,15 +384,64 @@ fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> Respon
 /// Not when the worker was started with `?warmup=0` (the page passes its own address's
 /// `warmup=0` on, so the first click can be measured cold).
 fn install(loaded: Loaded) {
-    MODEL.with(|m| *m.borrow_mut() = Some(loaded));
+    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(loaded)));
     if scope().location().search().contains(NO_WARM_UP) {
         return;
     }
     wasm_bindgen_futures::spawn_local(async {
-        MODEL.with(|m| {
-            if let Some(loaded) = m.borrow_mut().as_mut() {
-                loaded.warm_up();
-            }
-        })
+        if let Some(loaded) = model() {
+            loaded.warm_up();
+        }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Scheme;
+
+    fn request(id: u32, body: RequestBody) -> Request {
+        Request { id, body }
+    }
+
+    fn compare() -> RequestBody {
+        RequestBody::CompareSchemes {
+            text: "fine".into(),
+            schemes: vec![Scheme::Q8_0],
+        }
+    }
+
+    fn classify() -> RequestBody {
+        RequestBody::Classify {
+            text: "fine".into(),
+        }
+    }
+
+    #[test]
+    fn a_run_overtakes_queued_analyses_but_never_a_model_load() {
+        let load = RequestBody::LoadModel {
+            base_url: "http://x/".into(),
+        };
+        let queue: VecDeque<Request> = [
+            request(1, compare()),
+            request(2, load),
+            request(3, compare()),
+            request(
+                4,
+                RequestBody::LayerSensitivity {
+                    text: "fine".into(),
+                    scheme: Scheme::Q4_0,
+                },
+            ),
+        ]
+        .into();
+        // Behind the load, ahead of the two analyses after it.
+        assert_eq!(arrival_slot(&queue, &request(5, classify())), 2);
+        // Anything else waits its turn.
+        assert_eq!(arrival_slot(&queue, &request(5, compare())), 4);
+        // Nothing to overtake: the back.
+        let runs: VecDeque<Request> = [request(1, classify())].into();
+        assert_eq!(arrival_slot(&runs, &request(2, classify())), 1);
+        assert_eq!(arrival_slot(&VecDeque::new(), &request(1, classify())), 0);
+    }
 }

@@ -1,6 +1,8 @@
 //! The models the worker holds: the f32 classifier and its int8-dynamic copy,
 //! quantized once at load; and the timed comparison of one text.
 
+use std::cell::RefCell;
+
 use crate::engine::{self, Classifier, ModelFiles, Scheme, TokenizerFile};
 use crate::lab::messages::{AfterLoad, ForwardTimes};
 use crate::protocol::{Classified, ModelCard, ModelReady};
@@ -29,7 +31,7 @@ pub struct Loaded {
     /// The tokenizer file it came with, for downloads.
     tokenizer: TokenizerFile,
     /// The first forwards after load, once warmed up.
-    after_load: AfterLoad,
+    after_load: RefCell<AfterLoad>,
 }
 
 /// Downloads the folder at `base_url`, builds the f32 model and quantizes it.
@@ -79,7 +81,7 @@ pub fn build(
         f32,
         quantized,
         tokenizer: files.tokenizer.clone(),
-        after_load: AfterLoad::default(),
+        after_load: RefCell::default(),
     })
 }
 
@@ -123,8 +125,8 @@ impl Loaded {
     /// the browser compiles wasm in tiers and optimises the hot functions after their
     /// first runs, so these forwards are slower than later ones. Doing them here, while
     /// the learner reads, spares the first click; the first ones are kept to show.
-    pub fn warm_up(&mut self) {
-        if !self.after_load.f32.is_empty() {
+    pub fn warm_up(&self) {
+        if !self.after_load.borrow().f32.is_empty() {
             return;
         }
         let Ok(enc) = self.f32.encode(WARM_UP_TEXT) else {
@@ -145,7 +147,7 @@ impl Loaded {
         }
         times.f32.truncate(AFTER_LOAD_SHOWN);
         times.quantized.truncate(AFTER_LOAD_SHOWN);
-        self.after_load = times;
+        *self.after_load.borrow_mut() = times;
     }
 
     /// Times each model's forward on `text` (after `classify`, so the code is warm).
@@ -154,7 +156,7 @@ impl Loaded {
         Ok(ForwardTimes {
             f32: timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?,
             quantized: timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?,
-            after_load: self.after_load.clone(),
+            after_load: self.after_load.borrow().clone(),
         })
     }
 }
