@@ -15,11 +15,12 @@ use e2e::lab::Lab;
 use e2e::Site;
 
 /// Navigation → first logits on localhost (page time), the budget. Measured
-/// 0.92–1.22 s on the 2-core machine (2026-12-07, the threaded worker): model ready at
-/// 0.85–1.12 s, then 40–125 ms from the click. This test clicks the moment the model is
-/// ready, while the worker computes the lab's scheme table; the click's request is
-/// answered between two schemes (`worker::let_interactive_through`), not after the table
-/// (that cost ~0.35–0.44 s, and a CI run 1.54 s in all).
+/// 0.93–1.0 s on the 2-core machine (2026-12-07, the threaded worker): model ready at
+/// 0.85–0.94 s (the page starts the worker before drawing itself), then 60–120 ms from
+/// the click. This test clicks the moment the model is ready, while the worker computes
+/// the lab's scheme table; the click's request is answered between two schemes
+/// (`worker::let_interactive_through`), not after the table (that cost ~0.35–0.44 s, and
+/// a CI run 1.54 s in all). docs/BENCHMARKS.md, "Page budget", has the runs.
 const FIRST_LOGITS_BUDGET_MS: f64 = 1500.0;
 
 /// All wasm of the site, gzip -9, in bytes. 3.21 MB on 2026-12-06 (page 1.30 MB, worker
