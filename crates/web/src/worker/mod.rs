@@ -323,17 +323,17 @@ async fn handle(request: Request) -> ResponseBody {
 
 /// The lab's run: the logits of both models, or their timing.
 fn answer_interactive(body: RequestBody) -> ResponseBody {
-    let Some(loaded) = model() else {
-        return failed("no model is loaded yet".to_string());
-    };
-    let answer = match body {
-        RequestBody::Classify { text } => loaded.classify(&text).map(ResponseBody::Classified),
-        RequestBody::TimeForwards { text } => {
-            loaded.time_forwards(&text).map(ResponseBody::ForwardsTimed)
-        }
-        other => return failed(format!("not an interactive request: {other:?}")),
-    };
-    answer.unwrap_or_else(|e| failed(e.to_string()))
+    with_model(|loaded| match body {
+        RequestBody::Classify { text } => loaded
+            .classify(&text)
+            .map(ResponseBody::Classified)
+            .map_err(|e| e.to_string()),
+        RequestBody::TimeForwards { text } => loaded
+            .time_forwards(&text)
+            .map(ResponseBody::ForwardsTimed)
+            .map_err(|e| e.to_string()),
+        other => Err(format!("not an interactive request: {other:?}")),
+    })
 }
 
 /// Called by a long analysis between its steps: lets the worker's event loop run (so
@@ -373,10 +373,10 @@ fn model() -> Option<Rc<Loaded>> {
 
 /// Runs `f` on the loaded model, or fails when there is none yet.
 fn with_model(f: impl FnOnce(&Loaded) -> Result<ResponseBody, String>) -> ResponseBody {
-    MODEL.with(|m| match m.borrow().as_ref() {
+    match model() {
         None => failed("no model is loaded yet".to_string()),
-        Some(loaded) => f(loaded).unwrap_or_else(failed),
-    })
+        Some(loaded) => f(&loaded).unwrap_or_else(failed),
+    }
 }
 
 /// Makes `loaded` the worker's model, then — once the answer saying so has gone out —
