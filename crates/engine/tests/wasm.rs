@@ -219,3 +219,29 @@ fn wasm_int8_kernel_is_exact_with_activations_of_128() {
         }
     }
 }
+
+/// The last block computes only the [CLS] row a classifier reads; in the browser every
+/// f32 Linear runs on the engine's row-by-row kernel, so that path is taken for f32 too
+/// (natively candle's gemm keeps f32 on the full path: `tests/cls_row.rs`). Every scheme
+/// must give the full forward's first row bit for bit.
+#[wasm_bindgen_test]
+fn wasm_the_cls_row_is_the_full_forwards_first_row() {
+    let f32_model = model();
+    let bits = |t: candle_core::Tensor| -> Vec<u32> {
+        let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        v.into_iter().map(f32::to_bits).collect()
+    };
+    for &scheme in Scheme::ALL {
+        let m = f32_model.quantize(scheme).unwrap();
+        for text in [
+            "wonderful",
+            "a quiet, lovely little film that I will watch again",
+        ] {
+            let ids = m.encode(text).unwrap().ids;
+            let full = m.model().hidden_states(&ids).unwrap();
+            let want = bits(full.narrow(1, 0, 1).unwrap());
+            let got = bits(m.model().cls_hidden_state(&ids).unwrap());
+            assert_eq!(got, want, "{scheme:?}, {} tokens", ids.len());
+        }
+    }
+}

@@ -220,6 +220,15 @@ async fn browser_linear_latency_f32_vs_int8() {
             layers::markdown(&times, "int8-dynamic", Some([forward[0], forward[1]]))
         );
         breathe().await;
+        let others =
+            layers::other_medians(&models[0].1, n, ROUNDS, MIN_SAMPLE_MS, &now_ms).unwrap();
+        for (what, count, ms) in &others {
+            assert!(*ms > 0.0, "{what}: no time measured");
+            console_log!("other-work\t{name}\t{n}\t{what}\t×{count}\t{ms:.3} ms per forward");
+        }
+        let sum: f64 = others.iter().map(|o| o.2).sum();
+        console_log!("other-work\t{name}\t{n}\tall of it\t\t{sum:.3} ms per forward");
+        breathe().await;
     }
 }
 

@@ -124,6 +124,70 @@ pub fn f32_kernel_vs_candle(
         .collect())
 }
 
+/// The rest of a forward, timed alone on the shapes a forward of `tokens` tokens gives
+/// it: `(what, times per forward, ms per forward)` for the attention core, GELU,
+/// LayerNorm and the residual additions, from interleaved rounds on fixed inputs.
+pub fn other_medians(
+    model: &Classifier,
+    tokens: usize,
+    rounds: usize,
+    min_sample_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Vec<(&'static str, usize, f64)>> {
+    let c = model.config();
+    let (dim, layers) = (c.dim, c.n_layers);
+    let values = |n: usize, seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    };
+    let rows = |t: Vec<f32>| Tensor::from_vec(t, (1, tokens, dim), &Device::Cpu);
+    let (q, k, v) = (
+        values(tokens * dim, 1),
+        values(tokens * dim, 2),
+        values(tokens * dim, 3),
+    );
+    let hidden = values(tokens * c.hidden_dim, 4);
+    let (a, b) = (
+        rows(values(tokens * dim, 5)).during("bench input")?,
+        rows(values(tokens * dim, 6)).during("bench input")?,
+    );
+    let norm = crate::ops::LayerNorm::new(
+        Tensor::from_vec(values(dim, 7), dim, &Device::Cpu).during("bench input")?,
+        Tensor::from_vec(values(dim, 8), dim, &Device::Cpu).during("bench input")?,
+        c.layer_norm_eps,
+    )?;
+    let (heads, head_dim) = (c.n_heads, c.head_dim());
+    let jobs: Vec<Job> = vec![
+        Box::new(|| {
+            std::hint::black_box(crate::ops::self_attention(
+                &q, &k, &v, tokens, heads, head_dim,
+            ));
+            Ok(())
+        }),
+        Box::new(|| {
+            let mut h = hidden.clone();
+            crate::ops::gelu_in_place(&mut h);
+            std::hint::black_box(h);
+            Ok(())
+        }),
+        Box::new(|| norm.forward(&a).map(drop)),
+        Box::new(|| (&a + &b).during("bench: residual").map(drop)),
+    ];
+    let medians = interleaved(&jobs, rounds, min_sample_ms, now_ms)?;
+    let counts = [
+        ("attention core", layers),
+        ("GELU", layers),
+        ("LayerNorm", 2 * layers + 1),
+        ("residual add", 2 * layers),
+    ];
+    Ok(counts
+        .into_iter()
+        .zip(medians)
+        .map(|((what, n), ms)| (what, n, ms * n as f64))
+        .collect())
+}
+
 /// A Markdown table of `layers`, a row with their sums, and, given the whole forwards'
 /// medians `[f32, quantized]`, the Linears' share of each.
 pub fn markdown(layers: &[LinearTime], scheme: &str, forward: Option<[f64; 2]>) -> String {

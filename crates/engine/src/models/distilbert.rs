@@ -39,6 +39,13 @@ fn norm(ln: &LayerNorm, x: &Tensor) -> Result<Tensor> {
     ln.forward(x)
 }
 
+/// A tensor's values, row-major.
+fn values(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .during("tensor values")
+}
+
 fn layer_norm_bytes(ln: &LayerNorm) -> u64 {
     4 * (ln.weight().elem_count() + ln.bias().elem_count()) as u64
 }
@@ -190,8 +197,13 @@ impl Ffn {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.lin2.forward(&self.hidden(x)?)
+    }
+
+    /// `lin1`, then the activation: the input of `lin2`.
+    fn hidden(&self, x: &Tensor) -> Result<Tensor> {
         let h = self.lin1.forward(x)?;
-        let h = match self.activation {
+        match self.activation {
             Activation::Gelu => {
                 let mut values = h
                     .flatten_all()
@@ -206,8 +218,7 @@ impl Ffn {
             }
             Activation::Relu => h.relu(),
         }
-        .during("ffn: activation")?;
-        self.lin2.forward(&h)
+        .during("ffn: activation")
     }
 }
 
@@ -234,6 +245,45 @@ impl TransformerBlock {
         let h = norm(&self.sa_layer_norm, &attended)?;
         let fed = (self.ffn.forward(&h)? + &h).during("block: residual")?;
         norm(&self.output_layer_norm, &fed)
+    }
+
+    /// The first row of [`Self::forward`] (`[1, 1, dim]`), bit for bit: all a classifier
+    /// reads of the last block. Where every layer after the keys and values treats rows
+    /// apart, only [CLS]'s query, attention row, projection and feed-forward are computed;
+    /// a dynamic int8 layer takes its scale from every row, so then only `lin2` is cut.
+    fn forward_first_row(&self, x: &Tensor) -> Result<Tensor> {
+        let a = &self.attention;
+        let x0 = x.narrow(1, 0, 1).during("block: first row")?;
+        let row_by_row = [&a.q_lin, &a.out_lin, &self.ffn.lin1, &self.ffn.lin2]
+            .iter()
+            .all(|l| l.rows_independent());
+        let (fed, h0) = if row_by_row {
+            let tokens = x.dim(1).during("block: tokens")?;
+            let [k, v] = Linear::forward_all([&a.k_lin, &a.v_lin], x)?;
+            let q0 = a.q_lin.forward(&x0)?;
+            let context = ops::first_query_attention(
+                &values(&q0)?,
+                &values(&k)?,
+                &values(&v)?,
+                tokens,
+                a.n_heads,
+                a.head_dim,
+            );
+            let context =
+                Tensor::from_vec(context, x0.shape(), x.device()).during("attention: context")?;
+            let attended = (a.out_lin.forward(&context)? + &x0).during("block: residual")?;
+            let h0 = norm(&self.sa_layer_norm, &attended)?;
+            (self.ffn.forward(&h0)?, h0)
+        } else {
+            let attended = (a.forward(x)? + x).during("block: residual")?;
+            let h = norm(&self.sa_layer_norm, &attended)?;
+            let fed = self.ffn.lin2.forward_first_row(&self.ffn.hidden(&h)?)?;
+            (fed, h.narrow(1, 0, 1).during("block: first row")?)
+        };
+        norm(
+            &self.output_layer_norm,
+            &(fed + h0).during("block: residual")?,
+        )
     }
 
     fn linears(&self) -> Vec<(&'static str, &Linear)> {
@@ -363,12 +413,7 @@ impl DistilBertForSequenceClassification {
     /// The last hidden state `[1, seq, dim]` for one unpadded sequence of ids.
     pub fn hidden_states(&self, ids: &[u32]) -> Result<Tensor> {
         // One forward: every pool thread stays awake for its splits (`parallel`).
-        let per_token: usize = self
-            .linears()
-            .iter()
-            .map(|(_, l)| l.dims().0 * l.dims().1)
-            .sum();
-        crate::parallel::one_forward(ids.len() * per_token, || {
+        crate::parallel::one_forward(self.work(ids.len()), || {
             let mut x = self.embeddings.forward(ids)?;
             for layer in &self.layers {
                 x = layer.forward(&x)?;
@@ -377,12 +422,37 @@ impl DistilBertForSequenceClassification {
         })
     }
 
+    /// The [CLS] row of the last hidden state, `[1, 1, dim]`: [`Self::hidden_states`]'
+    /// first row, bit for bit, without the last block's work on the other rows.
+    pub fn cls_hidden_state(&self, ids: &[u32]) -> Result<Tensor> {
+        crate::parallel::one_forward(self.work(ids.len()), || {
+            let mut x = self.embeddings.forward(ids)?;
+            let Some((last, first)) = self.layers.split_last() else {
+                return x.narrow(1, 0, 1).during("head: [CLS] row");
+            };
+            for layer in first {
+                x = layer.forward(&x)?;
+            }
+            last.forward_first_row(&x)
+        })
+    }
+
+    /// Multiply-adds of the Linear layers over `tokens` rows: a forward's size, as
+    /// `crate::parallel` counts work.
+    fn work(&self, tokens: usize) -> usize {
+        let per_token: usize = self
+            .linears()
+            .iter()
+            .map(|(_, l)| l.dims().0 * l.dims().1)
+            .sum();
+        tokens * per_token
+    }
+
     /// Logits for one unpadded sequence of ids.
     pub fn logits(&self, ids: &[u32]) -> Result<Vec<f32>> {
-        let hidden = self.hidden_states(ids)?;
-        let cls = hidden
-            .narrow(1, 0, 1)
-            .and_then(|t| t.squeeze(1))
+        let cls = self
+            .cls_hidden_state(ids)?
+            .squeeze(1)
             .during("head: [CLS] row")?;
         let logits = self.head.forward(&cls)?;
         logits

@@ -55,6 +55,36 @@ pub fn self_attention(
     out
 }
 
+/// The context row of the first query only: `self_attention`'s first row, bit for bit,
+/// for a reader of the [CLS] row alone. `q0` is that query's `heads · head_dim` values,
+/// `k` and `v` the `tokens` rows of one sequence.
+pub fn first_query_attention(
+    q0: &[f32],
+    k: &[f32],
+    v: &[f32],
+    tokens: usize,
+    heads: usize,
+    head_dim: usize,
+) -> Vec<f32> {
+    let width = heads * head_dim;
+    assert!(
+        q0.len() == width && k.len() == tokens * width && v.len() == k.len() && tokens > 0,
+        "attention: one query row and {tokens} key and value rows of {width}"
+    );
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    let mut out = Vec::with_capacity(width);
+    for h in 0..heads {
+        let head = Head {
+            tokens,
+            width,
+            cols: h * head_dim..(h + 1) * head_dim,
+            scale,
+        };
+        out.extend(head.context(q0, k, v));
+    }
+    out
+}
+
 /// What one multiply-add here costs against one of the int8 kernel, in which
 /// `crate::parallel::MIN_WORK` is counted: these loops are plain f32 rows (four lanes at
 /// most, no register block), about four times slower per multiply-add.
@@ -69,7 +99,8 @@ struct Head {
 }
 
 impl Head {
-    /// The head's context rows, `tokens × head_dim`.
+    /// The head's context rows, one per row of `q` (`head_dim` values each), over the
+    /// `tokens` rows of `k` and `v`.
     fn context(&self, q: &[f32], k: &[f32], v: &[f32]) -> Vec<f32> {
         let (tokens, width, cols) = (self.tokens, self.width, self.cols.clone());
         let head_dim = cols.len();
@@ -79,7 +110,7 @@ impl Head {
                 kt[d * tokens + j] = x;
             }
         }
-        let mut out = vec![0f32; tokens * head_dim];
+        let mut out = vec![0f32; q.len() / width * head_dim];
         let mut scores = vec![0f32; tokens];
         for (query, context) in q.chunks_exact(width).zip(out.chunks_exact_mut(head_dim)) {
             scores.fill(0.0);
@@ -165,6 +196,18 @@ mod tests {
                 .fold(0.0f32, f32::max);
             // Values are O(1); the sums run in a different order than candle's.
             assert!(worst < 5e-6, "{shape:?}: worst |diff| {worst:e}");
+        }
+    }
+
+    #[test]
+    fn the_first_query_alone_gives_the_first_row_bit_for_bit() {
+        for (s, h, d) in [(1, 1, 4), (9, 3, 8), (64, 12, 32)] {
+            let n = s * h * d;
+            let (q, k, v) = (values(n, 7), values(n, 8), values(n, 9));
+            let all = self_attention(&q, &k, &v, s, h, d);
+            let first = first_query_attention(&q[..h * d], &k, &v, s, h, d);
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&first), bits(&all[..h * d]), "{s} tokens, {h} heads");
         }
     }
 

@@ -12,6 +12,6 @@ mod attention;
 mod math;
 mod norm;
 
-pub use attention::self_attention;
+pub use attention::{first_query_attention, self_attention};
 pub use math::{erfc, exp, exp_shifted_in_place, gelu, gelu_in_place};
 pub use norm::LayerNorm;

@@ -127,6 +127,20 @@ impl QuantizedInput {
         let values = Activations::quantize(x, k, 1.0 / params.scale, params.zero_point);
         Self { values, params, k }
     }
+
+    /// Only the first of `rows × k` values' rows, quantized with the scale and zero point
+    /// of all of them: that row of a product is then the whole product's, bit for bit.
+    pub fn of_first_row(x: &[f32], k: usize) -> Self {
+        let (min, max) = int8_kernel::min_max(x);
+        let params = activation_params(min, max);
+        let values = Activations::quantize(
+            &x[..k.min(x.len())],
+            k,
+            1.0 / params.scale,
+            params.zero_point,
+        );
+        Self { values, params, k }
+    }
 }
 
 /// A Linear layer with int8 weights that quantizes its input on every call.

@@ -406,6 +406,43 @@ impl Linear {
         })
     }
 
+    /// Whether each output row is computed from its own input row alone, with the same
+    /// bits however many rows come with it. Dynamic int8 takes one scale from the whole
+    /// input; candle's native f32 gemm sums in another order for one row than for many
+    /// (the engine's own f32 kernel, in the browser, does not), and so does the simd128
+    /// GGML kernel (blocks of rows against single rows); a tap records the whole input it
+    /// is given.
+    pub fn rows_independent(&self) -> bool {
+        match self {
+            Linear::F32(_) | Linear::F16(_) => f32_kernel::IN_USE,
+            Linear::Ggml(_) => !cfg!(target_arch = "wasm32"),
+            Linear::Int8(_) | Linear::Tap(_) => false,
+        }
+    }
+
+    /// The first output row of `forward(x)` for `x` `[1, rows, in]`, as `[1, 1, out]`, with
+    /// the same bits: the other rows are not multiplied (an int8 layer still takes its
+    /// scale from every row).
+    pub fn forward_first_row(&self, x: &Tensor) -> Result<Tensor> {
+        let first = |t: &Tensor| t.narrow(1, 0, 1).during("linear: first row");
+        match self {
+            Linear::Int8(l) => {
+                let input = int8::QuantizedInput::of_first_row(
+                    &input_rows(x, "int8: input")?,
+                    l.in_features(),
+                );
+                output_like(
+                    l.forward_quantized(&input),
+                    l.out_features(),
+                    &first(x)?,
+                    "int8: output",
+                )
+            }
+            _ if self.rows_independent() => self.forward(&first(x)?),
+            _ => first(&self.forward(x)?),
+        }
+    }
+
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
