@@ -53,6 +53,21 @@ pub fn matmul(x: &[f32], w: &[f32], k: usize, bias: Option<&[f32]>) -> Vec<f32> 
     y
 }
 
+/// `x · wᵀ` on the calling thread alone (no bias): for products that are already one of
+/// many running side by side, such as one attention head's. Each output has the bits
+/// [`matmul`] gives it.
+pub fn matmul_on_this_thread(x: &[f32], w: &[f32], k: usize) -> Vec<f32> {
+    let m = x.len().checked_div(k).unwrap_or(0);
+    let n = w.len().checked_div(k).unwrap_or(0);
+    assert_eq!(x.len(), m * k, "input is not whole rows");
+    assert_eq!(w.len(), n * k, "weight is not whole rows");
+    let mut y = vec![0f32; m * n];
+    if k > 0 {
+        columns(x, w, k, m, 0..n, &mut y);
+    }
+    y
+}
+
 /// The output columns `cols` (starting on a register block) of `x · wᵀ` into `out`,
 /// `m × cols.len()`, row-major.
 fn columns(

@@ -146,6 +146,56 @@ impl GgmlLinear {
         self.matmul.forward(x).during("ggml: matmul")
     }
 
+    /// `x · wᵀ` by candle's generic block product (no bias): GGML's formulas, each input
+    /// block quantized to the format's dot type. `QMatMul` on an AVX512-VNNI or AVX-VNNI
+    /// CPU instead repacks Q8_0 and Q4_K weights and quantizes its input its own way, so
+    /// its results depend on the machine; this is the reference the engine's kernel is
+    /// held to on every machine.
+    pub fn forward_candle_reference(&self, x: &Tensor) -> Result<Tensor> {
+        use candle_core::quantized::k_quants::{
+            self, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ8_0, GgmlType,
+        };
+        /// The stored blocks as `T`s, then candle's product.
+        fn product<T: GgmlType>(
+            mkn: (usize, usize, usize),
+            lhs: &[f32],
+            bytes: &[u8],
+            dst: &mut [f32],
+        ) -> candle_core::Result<()> {
+            let count = bytes.len() / std::mem::size_of::<T>();
+            let mut blocks: Vec<T> = Vec::with_capacity(count);
+            // SAFETY: GGML blocks are plain f16/u8/i8 fields, valid for every bit pattern;
+            // `count` of them fit the capacity and come from `bytes`, their stored form.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    blocks.as_mut_ptr().cast::<u8>(),
+                    count * std::mem::size_of::<T>(),
+                );
+                blocks.set_len(count);
+            }
+            k_quants::matmul(mkn, lhs, &blocks, dst)
+        }
+        let (n, k) = self.dims();
+        let lhs = super::input_rows(x, "ggml: input")?;
+        let m = lhs.len().checked_div(k).unwrap_or(0);
+        let bytes = self.weight.data().during("ggml: blocks")?;
+        let mut y = vec![0f32; m * n];
+        let mkn = (m, k, n);
+        match self.dtype {
+            GgmlDType::Q8_0 => product::<BlockQ8_0>(mkn, &lhs, &bytes, &mut y),
+            GgmlDType::Q4_0 => product::<BlockQ4_0>(mkn, &lhs, &bytes, &mut y),
+            GgmlDType::Q4_1 => product::<BlockQ4_1>(mkn, &lhs, &bytes, &mut y),
+            GgmlDType::Q5_0 => product::<BlockQ5_0>(mkn, &lhs, &bytes, &mut y),
+            GgmlDType::Q4K => product::<BlockQ4K>(mkn, &lhs, &bytes, &mut y),
+            other => Err(candle_core::Error::Msg(format!(
+                "no reference product for {other:?}"
+            ))),
+        }
+        .during("ggml: reference matmul")?;
+        super::output_like(y, n, x, "ggml: reference output")
+    }
+
     /// `x · wᵀ` by the engine's kernel (no bias); `None` for a format it does not read.
     pub fn forward_kernel(&self, x: &Tensor) -> Result<Option<Tensor>> {
         self.kernel

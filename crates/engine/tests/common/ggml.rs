@@ -1,4 +1,5 @@
-//! The engine's GGML kernel against candle's `QMatMul`, on the same quantized weights,
+//! The engine's GGML kernel against candle's generic block product (`k_quants::matmul`,
+//! which `QMatMul` runs on CPUs without VNNI), on the same quantized weights,
 //! shared by the native test (the scalar reference path) and the wasm test (simd128).
 //!
 //! Tolerance: both sides quantize each activation block of 32 (256 for Q4_K) to i8 the
@@ -78,7 +79,7 @@ pub fn assert_kernel_matches_candle() -> Vec<(GgmlDType, f32)> {
             assert_eq!(ours.dims(), &[1, m, n], "{dtype:?} shape");
             let ours: Vec<f32> = ours.flatten_all().unwrap().to_vec1().unwrap();
             let theirs: Vec<f32> = layer
-                .forward_candle(&x)
+                .forward_candle_reference(&x)
                 .unwrap()
                 .flatten_all()
                 .unwrap()
