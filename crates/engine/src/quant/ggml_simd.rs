@@ -127,13 +127,10 @@ unsafe fn unpack<const F: u8>(row: *const u8, b: usize) -> [v128; 4] {
     }
 }
 
-fn hsum(v: v128) -> f32 {
-    (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v))
-        + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
-}
-
 /// One activation row (i16 values `x`, block scales `dx`) against one weight row, for
-/// the rows left over after the tiles.
+/// the rows left over after the tiles. Like [`tile4`] (and the scalar reference), each
+/// block's integer sum is reduced exactly to one i32 before it is scaled, and the scaled
+/// blocks are added in order: a row gets the same bits in a tile or alone.
 ///
 /// # Safety
 /// `x` holds `32 · nb` values; `dx` and `sw` hold `nb`; `row` holds `nb` blocks of
@@ -146,7 +143,7 @@ unsafe fn single<const F: u8>(
     dx: *const f32,
     nb: usize,
 ) -> f32 {
-    let mut acc = f32x4_splat(0.0);
+    let mut acc = 0f32;
     for b in 0..nb {
         // SAFETY: b < nb, within every slice by the caller's promise.
         unsafe {
@@ -162,11 +159,12 @@ unsafe fn single<const F: u8>(
                     i32x4_dot_i16x8(w3, load(p.add(24))),
                 ),
             );
-            let scale = f32x4_splat(*sw.add(b) * *dx.add(b));
-            acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(d), scale));
+            let d = (i32x4_extract_lane::<0>(d) + i32x4_extract_lane::<1>(d))
+                + (i32x4_extract_lane::<2>(d) + i32x4_extract_lane::<3>(d));
+            acc += d as f32 * (*sw.add(b) * *dx.add(b));
         }
     }
-    hsum(acc)
+    acc
 }
 
 /// `4 · G` activation rows against one weight row, the results in `G` f32x4 (row

@@ -409,13 +409,12 @@ impl Linear {
     /// Whether each output row is computed from its own input row alone, with the same
     /// bits however many rows come with it. Dynamic int8 takes one scale from the whole
     /// input; candle's native f32 gemm sums in another order for one row than for many
-    /// (the engine's own f32 kernel, in the browser, does not), and so does the simd128
-    /// GGML kernel (blocks of rows against single rows); a tap records the whole input it
-    /// is given.
+    /// (the engine's own f32 kernel, in the browser, does not); a tap records the whole
+    /// input it is given.
     pub fn rows_independent(&self) -> bool {
         match self {
             Linear::F32(_) | Linear::F16(_) => f32_kernel::IN_USE,
-            Linear::Ggml(_) => !cfg!(target_arch = "wasm32"),
+            Linear::Ggml(_) => true,
             Linear::Int8(_) | Linear::Tap(_) => false,
         }
     }
