@@ -28,7 +28,6 @@ pub fn self_attention(
         q.len() == k.len() && k.len() == v.len() && seq_len > 0 && q.len().is_multiple_of(seq_len),
         "attention: q, k, v must be whole sequences of {tokens} × {width}"
     );
-    let scale = 1.0 / (head_dim as f32).sqrt();
     let sequences = q.len() / seq_len;
     // Every (sequence, head) is its own computation into its own columns, so they run on
     // any threads with the same result bit for bit (`crate::parallel`).
@@ -38,13 +37,7 @@ pub fn self_attention(
     let work = units.len() * 2 * tokens * tokens * head_dim * COST_PER_MULTIPLY_ADD;
     let contexts = crate::parallel::map_above(&units, work, |&(b, h)| {
         let at = b * seq_len..(b + 1) * seq_len;
-        let head = Head {
-            tokens,
-            width,
-            cols: h * head_dim..(h + 1) * head_dim,
-            scale,
-        };
-        head.context(&q[at.clone()], &k[at.clone()], &v[at])
+        Head::new(h, head_dim, tokens, width).context(&q[at.clone()], &k[at.clone()], &v[at])
     });
     let mut out = vec![0f32; q.len()];
     for (&(b, h), context) in units.iter().zip(&contexts) {
@@ -72,18 +65,9 @@ pub fn first_query_attention(
         q0.len() == width && k.len() == tokens * width && v.len() == k.len() && tokens > 0,
         "attention: one query row and {tokens} key and value rows of {width}"
     );
-    let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut out = Vec::with_capacity(width);
-    for h in 0..heads {
-        let head = Head {
-            tokens,
-            width,
-            cols: h * head_dim..(h + 1) * head_dim,
-            scale,
-        };
-        out.extend(head.context(q0, k, v));
-    }
-    out
+    (0..heads)
+        .flat_map(|h| Head::new(h, head_dim, tokens, width).context(q0, k, v))
+        .collect()
 }
 
 /// What one multiply-add here costs against one of the int8 kernel, in which
@@ -100,6 +84,16 @@ struct Head {
 }
 
 impl Head {
+    /// Head `h` of `head_dim` columns in rows of `width`, over `tokens` keys.
+    fn new(h: usize, head_dim: usize, tokens: usize, width: usize) -> Self {
+        Self {
+            tokens,
+            width,
+            cols: h * head_dim..(h + 1) * head_dim,
+            scale: 1.0 / (head_dim as f32).sqrt(),
+        }
+    }
+
     /// The head's context rows, one per row of `q` (`head_dim` values each), over the
     /// `tokens` rows of `k` and `v`. The head's columns are first copied out (q scaled,
     /// v transposed), so both products are rows against rows on the f32 kernel's
