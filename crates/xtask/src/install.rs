@@ -143,8 +143,9 @@ pub fn ensure_wasm_bindgen_cli() -> Result<()> {
 /// link-time optimisation (trunk asks for fat LTO in one codegen unit: a long
 /// single-threaded link). Installing trunk took 10.5 of a cold CI run's minutes on 2
 /// cores; trunk only copies, hashes and calls other programs, so it is built at
-/// opt-level 1 (8.6 min instead of 10.8 in back-to-back installs on a busy machine).
-/// wasm-bindgen, which rewrites every wasm module, keeps opt-level 3.
+/// opt-level 1 (without LTO, back to back on a busy machine: 10.8 min at opt-level 3,
+/// 8.6 at opt-level 1). wasm-bindgen, which rewrites every wasm module, keeps
+/// opt-level 3.
 fn quick_release(cargo: &mut Command, opt_level: u8) -> &mut Command {
     cargo
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", opt_level.to_string())
