@@ -153,13 +153,8 @@ impl MultiHeadSelfAttention {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (b, s, width) = x.dims3().during("attention: input")?;
-        let rows = |t: Tensor| {
-            t.flatten_all()
-                .and_then(|t| t.to_vec1::<f32>())
-                .during("attention: rows")
-        };
         let [q, k, v] = Linear::forward_all([&self.q_lin, &self.k_lin, &self.v_lin], x)?;
-        let (q, k, v) = (rows(q)?, rows(k)?, rows(v)?);
+        let (q, k, v) = (values(&q)?, values(&k)?, values(&v)?);
         let context = ops::self_attention(&q, &k, &v, s, self.n_heads, self.head_dim);
         let context =
             Tensor::from_vec(context, (b, s, width), x.device()).during("attention: context")?;
