@@ -36,6 +36,11 @@ pub const MIN_WORK: usize = 1 << 23;
 /// and up) is split.
 pub const TEAM_MIN_WORK: usize = 1 << 18;
 
+/// Parts per team thread in a team split. The parts are claimed as threads come free,
+/// so a thread the browser holds up (its other threads share these cores) leaves its
+/// later parts to the others instead of making every split wait for it.
+pub const PARTS_PER_THREAD: usize = 4;
+
 /// Threads a forward can use: rayon's pool size (1 in the one-thread wasm build).
 pub fn threads() -> usize {
     rayon::current_num_threads()
@@ -72,7 +77,7 @@ where
     F: Fn(Range<usize>, &mut [T]) + Sync,
 {
     if let Some(team) = team::current().filter(|_| work >= TEAM_MIN_WORK) {
-        let ranges = column_ranges(n, align, team.size());
+        let ranges = column_ranges(n, align, team.size() * PARTS_PER_THREAD);
         let mut out = vec![T::default(); m * n];
         let shared = Shared(out.as_mut_ptr());
         team.run(ranges.len(), &|part| {
@@ -157,7 +162,7 @@ where
         f(0, data);
         return;
     };
-    let ranges = column_ranges(data.len(), align, team.size());
+    let ranges = column_ranges(data.len(), align, team.size() * PARTS_PER_THREAD);
     let shared = Shared(data.as_mut_ptr());
     team.run(ranges.len(), &|part| {
         let range = ranges[part].clone();
@@ -368,7 +373,8 @@ mod tests {
                     assert!(start.is_multiple_of(4));
                     chunk.iter_mut().for_each(|v| *v += start as u32 + 1)
                 });
-                let starts = column_ranges(1001, 4, 2);
+                let starts = column_ranges(1001, 4, 2 * PARTS_PER_THREAD);
+                assert_eq!(starts.len(), 2 * PARTS_PER_THREAD, "more parts than threads");
                 for (i, v) in data.iter().enumerate() {
                     let start = starts.iter().find(|r| r.contains(&i)).unwrap().start;
                     assert_eq!(*v, start as u32 + 2);

@@ -150,12 +150,19 @@ impl Loaded {
         *self.after_load.borrow_mut() = times;
     }
 
-    /// Times each model's forward on `text` (after `classify`, so the code is warm).
+    /// Times each model's forward on `text`, their samples in turn (after `classify`, so
+    /// the code is warm).
     pub fn time_forwards(&self, text: &str) -> engine::Result<ForwardTimes> {
         let encoding = self.f32.encode(text)?;
+        let [f32, quantized] = timing::time_interleaved(
+            now_ms,
+            [&mut || self.f32.logits(&encoding).map(drop), &mut || {
+                self.quantized.logits(&encoding).map(drop)
+            }],
+        )?;
         Ok(ForwardTimes {
-            f32: timing::time_forward(now_ms, || self.f32.logits(&encoding).map(drop))?,
-            quantized: timing::time_forward(now_ms, || self.quantized.logits(&encoding).map(drop))?,
+            f32,
+            quantized,
             after_load: self.after_load.borrow().clone(),
         })
     }

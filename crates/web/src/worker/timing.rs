@@ -38,33 +38,94 @@ pub fn time_forward<E>(
     clock: impl Fn() -> f64,
     mut forward: impl FnMut() -> Result<(), E>,
 ) -> Result<ForwardTime, E> {
-    let start = clock();
-    forward()?;
-    let first = clock() - start;
-    if first >= BUDGET_MS {
-        return Ok(ForwardTime {
-            ms: first,
-            samples: 1,
-            forwards_per_sample: 1,
-        });
-    }
-    let per_sample = forwards_per_sample(first);
-    let mut times = Vec::with_capacity(SAMPLES as usize);
-    let mut spent = first;
-    while times.len() < SAMPLES as usize && (times.is_empty() || spent < BUDGET_MS) {
+    let [time] = time_interleaved(clock, [&mut forward])?;
+    Ok(time)
+}
+
+/// Times several forwards as [`time_forward`] times one, their samples taken in turn
+/// (a, b, a, b, …) after each one's calibration run, so that a busy moment of the page
+/// (the results being drawn, another tab) falls on all of them alike and the median
+/// leaves it out, instead of spoiling the one that happened to be timed first.
+pub fn time_interleaved<E, const N: usize>(
+    clock: impl Fn() -> f64,
+    mut forwards: [&mut dyn FnMut() -> Result<(), E>; N],
+) -> Result<[ForwardTime; N], E> {
+    let mut timers = Vec::with_capacity(N);
+    for forward in forwards.iter_mut() {
         let start = clock();
-        for _ in 0..per_sample {
-            forward()?;
-        }
-        let t = clock() - start;
-        spent += t;
-        times.push(t / f64::from(per_sample));
+        forward()?;
+        timers.push(Timer::new(clock() - start));
     }
-    Ok(ForwardTime {
-        ms: median(&mut times),
-        samples: times.len() as u32,
-        forwards_per_sample: per_sample,
-    })
+    loop {
+        let mut sampled = false;
+        for (forward, timer) in forwards.iter_mut().zip(&mut timers) {
+            if !timer.wants_more() {
+                continue;
+            }
+            let start = clock();
+            for _ in 0..timer.per_sample {
+                forward()?;
+            }
+            timer.add(clock() - start);
+            sampled = true;
+        }
+        if !sampled {
+            break;
+        }
+    }
+    let mut timers = timers.into_iter();
+    Ok(std::array::from_fn(|_| {
+        timers.next().expect("one timer per forward").result()
+    }))
+}
+
+/// One forward's samples while it is being timed.
+struct Timer {
+    first: f64,
+    per_sample: u32,
+    spent: f64,
+    times: Vec<f64>,
+}
+
+impl Timer {
+    /// After a calibration run of `first` ms.
+    fn new(first: f64) -> Self {
+        Self {
+            first,
+            per_sample: forwards_per_sample(first),
+            spent: first,
+            times: Vec::with_capacity(SAMPLES as usize),
+        }
+    }
+
+    /// Another sample is due: fewer than [`SAMPLES`], none yet, or time left in the
+    /// budget (a calibration run past the budget is the only timing).
+    fn wants_more(&self) -> bool {
+        self.first < BUDGET_MS
+            && self.times.len() < SAMPLES as usize
+            && (self.times.is_empty() || self.spent < BUDGET_MS)
+    }
+
+    /// A sample of `per_sample` forwards that took `ms`.
+    fn add(&mut self, ms: f64) {
+        self.spent += ms;
+        self.times.push(ms / f64::from(self.per_sample));
+    }
+
+    fn result(mut self) -> ForwardTime {
+        if self.times.is_empty() {
+            return ForwardTime {
+                ms: self.first,
+                samples: 1,
+                forwards_per_sample: 1,
+            };
+        }
+        ForwardTime {
+            ms: median(&mut self.times),
+            samples: self.times.len() as u32,
+            forwards_per_sample: self.per_sample,
+        }
+    }
 }
 
 /// Forwards per sample for a forward that measured `first_ms` (0 below one tick).
@@ -144,6 +205,35 @@ mod tests {
             (t.ms, t.samples, t.forwards_per_sample),
             (2.0 * BUDGET_MS, 1, 1)
         );
+    }
+
+    #[test]
+    fn two_forwards_are_sampled_in_turn() {
+        // Each forward logs its name; a costs 1 ms, b 10 ms (one forward per sample).
+        let now = Cell::new(0.0);
+        let log = std::cell::RefCell::new(String::new());
+        let mut a = || {
+            log.borrow_mut().push('a');
+            now.set(now.get() + 1.0);
+            Ok::<(), ()>(())
+        };
+        let mut b = || {
+            log.borrow_mut().push('b');
+            now.set(now.get() + 10.0);
+            Ok::<(), ()>(())
+        };
+        let [ta, tb] = time_interleaved(|| now.get(), [&mut a, &mut b]).unwrap();
+        assert_eq!(
+            (ta.ms, ta.forwards_per_sample, ta.samples),
+            (1.0, 5, SAMPLES)
+        );
+        assert_eq!(
+            (tb.ms, tb.forwards_per_sample, tb.samples),
+            (10.0, 1, SAMPLES)
+        );
+        // Calibration runs, then one sample of each in turn.
+        let sample = "aaaaab".repeat(SAMPLES as usize);
+        assert_eq!(*log.borrow(), format!("ab{sample}"));
     }
 
     #[test]
