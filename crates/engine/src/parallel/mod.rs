@@ -374,7 +374,11 @@ mod tests {
                     chunk.iter_mut().for_each(|v| *v += start as u32 + 1)
                 });
                 let starts = column_ranges(1001, 4, 2 * PARTS_PER_THREAD);
-                assert_eq!(starts.len(), 2 * PARTS_PER_THREAD, "more parts than threads");
+                assert_eq!(
+                    starts.len(),
+                    2 * PARTS_PER_THREAD,
+                    "more parts than threads"
+                );
                 for (i, v) in data.iter().enumerate() {
                     let start = starts.iter().find(|r| r.contains(&i)).unwrap().start;
                     assert_eq!(*v, start as u32 + 2);

@@ -99,8 +99,10 @@ impl PackedWeights {
 }
 
 /// What quantizing one activation costs, in multiply-adds of this kernel (as
-/// `crate::parallel` counts work): a multiply, a rounding, an add and a clamp.
-const QUANTIZE_COST: usize = 4;
+/// `crate::parallel` counts work): a multiply, a rounding, an add, a clamp and a narrow
+/// per value, about a third of a LayerNorm's (estimated from their operations; not timed
+/// alone).
+pub(super) const QUANTIZE_COST: usize = 8;
 
 /// Width of a packed row: `k` rounded up to a whole chunk.
 pub fn padded_width(k: usize) -> usize {

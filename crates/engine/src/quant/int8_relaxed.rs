@@ -58,7 +58,9 @@ impl Clamped {
         // Whole rows per chunk, shared by a forward's team (`crate::parallel`). The
         // corrections are integer adds: their order changes no sum.
         let excess = std::sync::Mutex::new(Vec::new());
-        crate::parallel::chunks_mut(&mut bytes, kp, x.len(), |start, chunk| {
+        // A clamp and a compare per value: half of quantizing one.
+        let work = x.len() * super::int8_kernel::QUANTIZE_COST / 2;
+        crate::parallel::chunks_mut(&mut bytes, kp, work, |start, chunk| {
             let x = &x[start..start + chunk.len()];
             for (b, &v) in chunk.iter_mut().zip(x) {
                 *b = v.clamp(0, 127) as u8;
