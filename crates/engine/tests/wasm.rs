@@ -115,7 +115,8 @@ fn wasm_ggml_kernel_matches_candles_quantized_matmul() {
 }
 
 /// The simd128 f32 kernel: every output the module's fixed-order dot product, bit for
-/// bit, and within float rounding of candle's f32 Linear (which it replaces here).
+/// bit, on the row-major weight and on the packed one, and within float rounding of
+/// candle's f32 Linear (which it replaces here).
 #[wasm_bindgen_test]
 fn wasm_f32_kernel_gives_the_fixed_order_bits_and_candles_values() {
     use candle_core::{Device, Module, Tensor};
@@ -146,6 +147,13 @@ fn wasm_f32_kernel_gives_the_fixed_order_bits_and_candles_values() {
     ] {
         let (x, w, b) = (fill(m * k, 1), fill(n * k, 2), fill(n, 3));
         let y = engine::quant::f32_kernel::matmul(&x, &w, k, Some(&b));
+        // The packed weight the browser's f32 layers hold: the same bits.
+        let packed = engine::quant::f32_kernel::Packed::new(&w, k);
+        let yp = engine::quant::f32_kernel::matmul_packed(&x, &packed, Some(&b));
+        assert!(
+            y.iter().zip(&yp).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{m}x{n}x{k}: packed and row-major differ"
+        );
         for r in 0..m {
             for c in 0..n {
                 let want = dot(&x[r * k..(r + 1) * k], &w[c * k..(c + 1) * k]) + b[c];

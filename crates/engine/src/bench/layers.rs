@@ -81,8 +81,9 @@ pub fn linear_medians(
         .collect())
 }
 
-/// Every f32 Linear of `model` timed on candle's f32 matmul and on the engine's own f32
-/// kernel ([`crate::quant::f32_kernel`]), interleaved, on the inputs of
+/// Every f32 Linear of `model` timed on candle's f32 matmul and on the layer's own forward
+/// (in the browser the engine's f32 kernel on the packed weight,
+/// [`crate::quant::f32_kernel`]), interleaved, on the inputs of
 /// [`linear_medians`]: `(name, rows, candle ms, kernel ms)` per layer.
 pub fn f32_kernel_vs_candle(
     model: &Classifier,
@@ -102,18 +103,18 @@ pub fn f32_kernel_vs_candle(
             .collect();
         let x = Tensor::from_vec(values, (1, n, info.in_features), &Device::Cpu)
             .during("bench input")?;
-        layers.push((info.name, n, linear, x));
+        let candle = candle_nn::Linear::new(linear.weight().clone(), linear.bias().cloned());
+        layers.push((info.name, n, (candle, linear), x));
     }
     let mut jobs: Vec<Job> = Vec::new();
-    for (_, _, linear, x) in &layers {
+    for (_, _, (candle, linear), x) in &layers {
         jobs.push(Box::new(move || {
-            candle_core::Module::forward(*linear, x)
+            candle_core::Module::forward(candle, x)
                 .during("bench: candle linear")
                 .map(drop)
         }));
-        jobs.push(Box::new(move || {
-            crate::quant::f32_kernel::forward(linear.weight(), linear.bias(), x).map(drop)
-        }));
+        // The layer's own forward: the kernel on its packed weight in the browser.
+        jobs.push(Box::new(move || linear.forward(x).map(drop)));
     }
     let medians = interleaved(&jobs, rounds, min_sample_ms, now_ms)?;
     drop(jobs);

@@ -6,6 +6,7 @@
 pub mod embedding;
 pub mod f16;
 pub mod f32_kernel;
+pub mod f32_linear;
 pub mod ggml;
 pub mod ggml_kernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -24,7 +25,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use candle_core::quantized::GgmlDType;
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CandleContext;
@@ -220,7 +221,7 @@ impl QuantizeOptions {
 #[derive(Clone, Debug)]
 pub enum Linear {
     /// Float weights: multiplied by [`f32_kernel`] in the browser, by candle natively.
-    F32(candle_nn::Linear),
+    F32(f32_linear::F32Linear),
     /// Half-precision weights.
     F16(f16::F16Linear),
     /// PyTorch-exact dynamic int8.
@@ -235,7 +236,7 @@ pub enum Linear {
 impl Linear {
     /// An f32 layer from its weight `[out, in]` and bias `[out]`.
     pub fn f32(weight: Tensor, bias: Option<Tensor>) -> Self {
-        Linear::F32(candle_nn::Linear::new(weight, bias))
+        Linear::F32(f32_linear::F32Linear::new(weight, bias))
     }
 
     /// This layer in `scheme`. Only an f32 layer can be quantized; a layer whose shape
@@ -445,8 +446,7 @@ impl Linear {
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Linear::F32(l) if f32_kernel::IN_USE => f32_kernel::forward(l.weight(), l.bias(), x),
-            Linear::F32(l) => l.forward(x).during("linear"),
+            Linear::F32(l) => l.forward(x),
             Linear::F16(l) => l.forward(x),
             Linear::Int8(l) => l.forward(x),
             Linear::Ggml(l) => l.forward(x),
