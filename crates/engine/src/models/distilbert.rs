@@ -39,11 +39,15 @@ fn norm(ln: &LayerNorm, x: &Tensor) -> Result<Tensor> {
     ln.forward(x)
 }
 
-/// A tensor's values, row-major.
-fn values(t: &Tensor) -> Result<Vec<f32>> {
-    t.flatten_all()
-        .and_then(|t| t.to_vec1::<f32>())
-        .during("tensor values")
+/// `f` of three tensors' values (q, k and v), read in place ([`ops::with_values`]).
+fn with_values3<R>(
+    [a, b, c]: [&Tensor; 3],
+    f: impl FnOnce(&[f32], &[f32], &[f32]) -> R,
+) -> Result<R> {
+    let what = "attention: q, k, v";
+    ops::with_values(a, what, |a| {
+        ops::with_values(b, what, |b| ops::with_values(c, what, |c| f(a, b, c)))
+    })??
 }
 
 fn layer_norm_bytes(ln: &LayerNorm) -> u64 {
@@ -154,8 +158,9 @@ impl MultiHeadSelfAttention {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (b, s, width) = x.dims3().during("attention: input")?;
         let [q, k, v] = Linear::forward_all([&self.q_lin, &self.k_lin, &self.v_lin], x)?;
-        let (q, k, v) = (values(&q)?, values(&k)?, values(&v)?);
-        let context = ops::self_attention(&q, &k, &v, s, self.n_heads, self.head_dim);
+        let context = with_values3([&q, &k, &v], |q, k, v| {
+            ops::self_attention(q, k, v, s, self.n_heads, self.head_dim)
+        })?;
         let context =
             Tensor::from_vec(context, (b, s, width), x.device()).during("attention: context")?;
         self.out_lin.forward(&context)
@@ -202,15 +207,17 @@ impl Ffn {
         let h = self.lin1.forward(x)?;
         match self.activation {
             Activation::Gelu => {
-                let mut values = h
-                    .flatten_all()
-                    .and_then(|t| t.to_vec1::<f32>())
-                    .during("ffn: activation")?;
-                // Element-wise: the same bits however the slice is cut.
-                let work = values.len() * GELU_COST;
-                crate::parallel::chunks_mut(&mut values, 4, work, |_, chunk| {
-                    ops::gelu_in_place(chunk)
-                });
+                // Element-wise: the same bits however the slice is cut; each part copies
+                // its own share of the input.
+                let values = ops::with_values(&h, "ffn: activation", |src| {
+                    let mut out = vec![0f32; src.len()];
+                    let work = src.len() * GELU_COST;
+                    crate::parallel::chunks_mut(&mut out, 4, work, |start, chunk| {
+                        chunk.copy_from_slice(&src[start..start + chunk.len()]);
+                        ops::gelu_in_place(chunk)
+                    });
+                    out
+                })?;
                 Tensor::from_vec(values, h.shape(), h.device())
             }
             Activation::Relu => h.relu(),
@@ -258,14 +265,9 @@ impl TransformerBlock {
             let tokens = x.dim(1).during("block: tokens")?;
             let [k, v] = Linear::forward_all([&a.k_lin, &a.v_lin], x)?;
             let q0 = a.q_lin.forward(&x0)?;
-            let context = ops::first_query_attention(
-                &values(&q0)?,
-                &values(&k)?,
-                &values(&v)?,
-                tokens,
-                a.n_heads,
-                a.head_dim,
-            );
+            let context = with_values3([&q0, &k, &v], |q0, k, v| {
+                ops::first_query_attention(q0, k, v, tokens, a.n_heads, a.head_dim)
+            })?;
             let context =
                 Tensor::from_vec(context, x0.shape(), x.device()).during("attention: context")?;
             let attended = (a.out_lin.forward(&context)? + &x0).during("block: residual")?;

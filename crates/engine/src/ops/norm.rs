@@ -56,20 +56,19 @@ impl LayerNorm {
     /// Normalises each row of `x` (`[..., dim]`, f32).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dim = self.weight_values.len();
-        let values = x
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .during("layer norm: input")?;
-        let mut out = vec![0f32; values.len()];
-        // Whole rows per chunk: shared by a forward's team (`crate::parallel`), each row's
-        // arithmetic unchanged.
-        let work = values.len() * COST_PER_VALUE;
-        crate::parallel::chunks_mut(&mut out, dim.max(1), work, |start, out| {
-            let rows = values[start..start + out.len()].chunks_exact(dim);
-            for (src, dst) in rows.zip(out.chunks_exact_mut(dim)) {
-                self.row(src, dst);
-            }
-        });
+        let out = super::with_values(x, "layer norm: input", |values| {
+            let mut out = vec![0f32; values.len()];
+            // Whole rows per chunk: shared by a forward's team (`crate::parallel`), each
+            // row's arithmetic unchanged.
+            let work = values.len() * COST_PER_VALUE;
+            crate::parallel::chunks_mut(&mut out, dim.max(1), work, |start, out| {
+                let rows = values[start..start + out.len()].chunks_exact(dim);
+                for (src, dst) in rows.zip(out.chunks_exact_mut(dim)) {
+                    self.row(src, dst);
+                }
+            });
+            out
+        })?;
         Tensor::from_vec(out, x.shape(), x.device()).during("layer norm: output")
     }
 

@@ -1,12 +1,15 @@
 //! Half-precision weights: PyTorch's `float16_dynamic_qconfig` stores Linear weights as
 //! f16 and multiplies in f32. Here the f16 weights are widened to f32 once, on the first
 //! forward, and kept as a working copy (the stored size stays two bytes per weight), so
-//! the result is what an f32 Linear computes with f16-rounded weights, at f32's speed.
+//! the result is what an f32 Linear computes with f16-rounded weights, at f32's speed
+//! (in the browser the working copy is packed for the engine's kernel, as an f32 layer's
+//! weight is: `f32_kernel::Packed`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{DType, Module, Tensor};
 
+use super::f32_kernel::{self, Packed};
 use crate::error::CandleContext;
 use crate::Result;
 
@@ -16,7 +19,16 @@ pub struct F16Linear {
     weight: Tensor,
     bias: Option<Tensor>,
     /// The weight widened to f32, made on the first forward.
-    widened: OnceLock<Tensor>,
+    widened: OnceLock<Widened>,
+}
+
+/// The f32 working copy of an f16 weight.
+#[derive(Clone, Debug)]
+enum Widened {
+    /// Packed for the engine's kernel (the browser).
+    Packed(Arc<Packed>),
+    /// A tensor for candle's matmul (natively).
+    Tensor(Tensor),
 }
 
 impl F16Linear {
@@ -72,18 +84,31 @@ impl F16Linear {
 
     /// Forward on `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let w = match self.widened.get() {
+        let widened = match self.widened.get() {
             Some(w) => w,
             None => {
-                let w = self.dequantized_weight()?;
+                let w = self.widen()?;
                 self.widened.get_or_init(|| w)
             }
         };
-        if super::f32_kernel::IN_USE {
-            return super::f32_kernel::forward(w, self.bias.as_ref(), x);
+        match widened {
+            Widened::Packed(w) => f32_kernel::forward_packed(w, self.bias.as_ref(), x),
+            Widened::Tensor(w) => candle_nn::Linear::new(w.clone(), self.bias.clone())
+                .forward(x)
+                .during("f16: linear"),
         }
-        candle_nn::Linear::new(w.clone(), self.bias.clone())
-            .forward(x)
-            .during("f16: linear")
+    }
+
+    fn widen(&self) -> Result<Widened> {
+        let w = self.dequantized_weight()?;
+        if !f32_kernel::IN_USE {
+            return Ok(Widened::Tensor(w));
+        }
+        let (_, k) = w.dims2().during("f16: weight shape")?;
+        let values = w
+            .flatten_all()
+            .and_then(|w| w.to_vec1::<f32>())
+            .during("f16: widen weight")?;
+        Ok(Widened::Packed(Arc::new(Packed::new(&values, k))))
     }
 }

@@ -220,11 +220,12 @@ pub fn forward(weight: &Tensor, bias: Option<&Tensor>, x: &Tensor) -> Result<Ten
 
 /// [`forward`] on a packed weight: `x` `[..., in]`, `bias` `[out]`.
 pub fn forward_packed(weight: &Packed, bias: Option<&Tensor>, x: &Tensor) -> Result<Tensor> {
-    let values = super::input_rows(x, "f32 kernel: input")?;
     let bias = bias
         .map(|b| super::input_rows(b, "f32 kernel: bias"))
         .transpose()?;
-    let y = matmul_packed(&values, weight, bias.as_deref());
+    let y = crate::ops::with_values(x, "f32 kernel: input", |x| {
+        matmul_packed(x, weight, bias.as_deref())
+    })?;
     super::output_like(y, weight.n, x, "f32 kernel: output")
 }
 

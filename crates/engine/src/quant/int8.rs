@@ -333,7 +333,7 @@ impl Int8Linear {
 
     /// Forward on a tensor `[..., in_features]` → `[..., out_features]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.forward_rows(&super::input_rows(x, "int8: input")?);
+        let y = crate::ops::with_values(x, "int8: input", |x| self.forward_rows(x))?;
         super::output_like(y, self.out_features, x, "int8: output")
     }
 }

@@ -396,7 +396,7 @@ impl Linear {
         if int8.iter().any(|l| l.in_features() != k) {
             return try_map(layers, |l| l.forward(x));
         }
-        let input = int8::QuantizedInput::new(&input_rows(x, "int8: input")?, k);
+        let input = crate::ops::with_values(x, "int8: input", |x| int8::QuantizedInput::new(x, k))?;
         try_map(int8, |l| {
             output_like(
                 l.forward_quantized(&input),
@@ -427,10 +427,9 @@ impl Linear {
         let first = |t: &Tensor| t.narrow(1, 0, 1).during("linear: first row");
         match self {
             Linear::Int8(l) => {
-                let input = int8::QuantizedInput::of_first_row(
-                    &input_rows(x, "int8: input")?,
-                    l.in_features(),
-                );
+                let input = crate::ops::with_values(x, "int8: input", |x| {
+                    int8::QuantizedInput::of_first_row(x, l.in_features())
+                })?;
                 output_like(
                     l.forward_quantized(&input),
                     l.out_features(),
