@@ -16,7 +16,8 @@ use crate::components::model_panel::ModelPanel;
 use crate::format;
 use crate::lab::messages::ForwardTimes;
 use crate::lab::state::{
-    after_load_note, check_input, echo, initial_text, ModelStatus, ResultView, UNTRAINED_NOTE,
+    after_load_note, check_input, echo, initial_text, speed_note, ModelStatus, ResultView,
+    UNTRAINED_NOTE,
 };
 use crate::lab::url::{self as lab_url, ModelChoice};
 use crate::pages::lab_panels::{
@@ -380,6 +381,12 @@ fn Results(
                     attr:data-count=c.f32.tokens.to_string()
                 />
             </div>
+            {move || {
+                times
+                    .get()
+                    .and_then(|t| speed_note(t.f32.ms, t.quantized.ms))
+                    .map(|note| view! { <p class="muted" data-testid="speed-note">{note}</p> })
+            }}
             <ThreadsNote/>
             <div class="panels">
                 <ModelPanel
