@@ -1,13 +1,15 @@
-//! The engine's own f32 Linear product for the browser: `y[m][n] = Σ_k x[m][k] · w[n][k]`
-//! read straight from the row-major weight candle holds, with no packing and no copy.
+//! The engine's own f32 Linear product for the browser: `y[m][n] = Σ_k x[m][k] · w[n][k]`,
+//! from the row-major weight candle holds ([`matmul`]) or from the same weight packed once
+//! when its layer is built ([`Packed`], [`matmul_packed`]: what the browser's f32 layers
+//! use), with the same bits either way.
 //!
 //! candle's f32 matmul packs its right-hand side on every call; at a few tokens that
 //! packing costs as much as the product (a 1536 × 384 weight is re-laid out for 8 rows).
-//! Here every output is a dot product of two contiguous rows, in a register block of
-//! [`MR`] activation rows × [`NR`] weight rows: four f32 lanes per partial sum, 8
-//! accumulators plus 6 operands in the 16 vector registers V8 has, so nothing spills.
-//! The weight rows of one block (NR · k floats, ≤ 24 KB at k = 1536) stay in L1 while
-//! every activation row streams past them.
+//! Here every output is a dot product of an activation row and a weight row, in a
+//! register block of [`MR`] activation rows × [`NR`] weight rows: four f32 lanes per
+//! partial sum, 8 accumulators plus 6 operands in the 16 vector registers V8 has, so
+//! nothing spills. The weight rows of one block (NR · k floats, ≤ 24 KB at k = 1536) stay
+//! in L1 while every activation row streams past them.
 //!
 //! The summation order is fixed and the same on every path: lane `j` sums the products
 //! `i ≡ j (mod 4)` in order, the lanes are combined as `(l0 + l2) + (l1 + l3)`, then the
