@@ -144,6 +144,8 @@ fn wasm_f32_kernel_gives_the_fixed_order_bits_and_candles_values() {
         (13, 7, 384),
         (64, 6, 1536),
         (3, 5, 7),
+        (2, 3, 2),
+        (3, 6, 1),
     ] {
         let (x, w, b) = (fill(m * k, 1), fill(n * k, 2), fill(n, 3));
         let y = engine::quant::f32_kernel::matmul(&x, &w, k, Some(&b));

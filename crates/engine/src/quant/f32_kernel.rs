@@ -322,12 +322,19 @@ mod wasm {
             "panel width"
         );
         let (body, rest) = (k - k % 4, k % 4);
-        let start = |j: usize| &panel[j * 4..];
         let tails =
             std::array::from_fn(|j| &panel[NR * body + j * rest..NR * body + (j + 1) * rest]);
+        let base = panel.as_ptr();
         // SAFETY: row j's group at i sits at j · 4 + i · NR, below NR · body, inside
-        // the panel (asserted above).
-        unsafe { block_at(x, std::array::from_fn(|j| start(j).as_ptr()), NR, tails) }
+        // the panel (asserted above); with k < 4 there is no group and nothing is read.
+        unsafe {
+            block_at(
+                x,
+                std::array::from_fn(|j| base.wrapping_add(j * 4)),
+                NR,
+                tails,
+            )
+        }
     }
 
     /// The block over weight rows whose group of four at input `i` starts at
