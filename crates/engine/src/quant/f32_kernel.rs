@@ -17,9 +17,8 @@
 //! multiply-add is fused, so the simd128 path and the scalar one (natively, the reference
 //! the tests hold the browser to) give the same bits.
 
-use candle_core::{Storage, Tensor};
+use candle_core::Tensor;
 
-use crate::error::CandleContext;
 use crate::Result;
 
 /// Whether f32 (and f16) Linear layers run on this kernel: in the browser, where
@@ -187,47 +186,15 @@ fn blocks(
     }
 }
 
-/// `x · wᵀ + b` on tensors: `weight` f32 `[out, in]`, `x` `[..., in]`, `bias` `[out]`.
-/// The weight is read in place from candle's storage.
-pub fn forward(weight: &Tensor, bias: Option<&Tensor>, x: &Tensor) -> Result<Tensor> {
-    let (n, k) = weight.dims2().during("f32 kernel: weight shape")?;
-    let values = super::input_rows(x, "f32 kernel: input")?;
-    let bias = bias
-        .map(|b| super::input_rows(b, "f32 kernel: bias"))
-        .transpose()?;
-    let bias = bias.as_deref();
-    // In place when candle holds the weight as one block of f32 in memory (always, for
-    // a layer loaded from a checkpoint); else from a copy.
-    let in_place = {
-        let (storage, layout) = weight.storage_and_layout();
-        match (&*storage, layout.contiguous_offsets()) {
-            (Storage::Cpu(cpu), Some((start, end))) => cpu
-                .as_slice::<f32>()
-                .ok()
-                .map(|all| matmul(&values, &all[start..end], k, bias)),
-            _ => None,
-        }
-    };
-    let y = match in_place {
-        Some(y) => y,
-        None => matmul(
-            &values,
-            &super::input_rows(weight, "f32 kernel: weight")?,
-            k,
-            bias,
-        ),
-    };
-    super::output_like(y, n, x, "f32 kernel: output")
-}
-
-/// [`forward`] on a packed weight: `x` `[..., in]`, `bias` `[out]`.
+/// `x · wᵀ + b` on tensors with a packed weight: `x` `[..., in]`, `bias` `[out]`, both
+/// read in place.
 pub fn forward_packed(weight: &Packed, bias: Option<&Tensor>, x: &Tensor) -> Result<Tensor> {
-    let bias = bias
-        .map(|b| super::input_rows(b, "f32 kernel: bias"))
-        .transpose()?;
-    let y = crate::ops::with_values(x, "f32 kernel: input", |x| {
-        matmul_packed(x, weight, bias.as_deref())
-    })?;
+    let y = crate::ops::with_values(x, "f32 kernel: input", |x| match bias {
+        Some(b) => {
+            crate::ops::with_values(b, "f32 kernel: bias", |b| matmul_packed(x, weight, Some(b)))
+        }
+        None => Ok(matmul_packed(x, weight, None)),
+    })??;
     super::output_like(y, weight.n, x, "f32 kernel: output")
 }
 

@@ -20,7 +20,7 @@ pub struct F32Linear {
 
 impl F32Linear {
     /// From a weight `[out, in]` and a bias `[out]`. In the browser the weight is packed
-    /// here; one whose values cannot be read as f32 rows is multiplied in place instead.
+    /// here; one whose values cannot be read as f32 rows is left to candle.
     pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
         let packed = f32_kernel::IN_USE
             .then(|| pack(&weight))
@@ -46,7 +46,6 @@ impl F32Linear {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match &self.packed {
             Some(packed) => f32_kernel::forward_packed(packed, self.bias(), x),
-            None if f32_kernel::IN_USE => f32_kernel::forward(self.weight(), self.bias(), x),
             None => self.linear.forward(x).during("linear"),
         }
     }
@@ -74,20 +73,13 @@ mod tests {
             &candle_core::Device::Cpu,
         )
         .unwrap();
-        let got = layer
-            .forward(&x)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let want = candle_nn::Linear::new(weight, Some(bias))
-            .forward(&x)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        let values = |t: Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let got = values(layer.forward(&x).unwrap());
+        let want = values(
+            candle_nn::Linear::new(weight, Some(bias))
+                .forward(&x)
+                .unwrap(),
+        );
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
         }

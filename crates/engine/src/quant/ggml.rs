@@ -206,8 +206,10 @@ impl GgmlLinear {
 
     fn forward_own(&self, w: &Weights, x: &Tensor) -> Result<Tensor> {
         let (n, k) = self.dims();
-        let values = super::input_rows(x, "ggml: input")?;
-        let y = ggml_kernel::matmul(&Activations::quantize(&values, k, w.format()), w);
+        let input = crate::ops::with_values(x, "ggml: input", |x| {
+            Activations::quantize(x, k, w.format())
+        })?;
+        let y = ggml_kernel::matmul(&input, w);
         super::output_like(y, n, x, "ggml: output")
     }
 
