@@ -431,21 +431,37 @@ fn ThreadsNote() -> impl IntoView {
     }
 }
 
-/// Longest wait for the results to be drawn: frames do not come in a hidden tab.
-const PAINT_WAIT_MS: i32 = 250;
+/// Longest wait for the results to be drawn and the page to go idle: frames do not come
+/// in a hidden tab, and idle time may not come in a busy one.
+const PAINT_WAIT_MS: i32 = 500;
 
 /// Resolves once the browser has drawn what is on screen now (the second animation frame
-/// from here), or after [`PAINT_WAIT_MS`], whichever comes first.
+/// from here) and then has nothing else to do (an idle callback, where the browser has
+/// them), or after [`PAINT_WAIT_MS`], whichever comes first. The forwards are timed after
+/// it: on a 2-core machine whatever the page's main thread still does (drawing the
+/// results, the effects they trigger) takes one of the cores the forward runs on.
 async fn after_paint() {
     use wasm_bindgen::{closure::Closure, JsCast};
     let Some(window) = web_sys::window() else {
         return;
     };
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let second = {
+        let idle = {
             let (window, resolve) = (window.clone(), resolve.clone());
             Closure::once_into_js(move || {
-                let _ = window.request_animation_frame(resolve.unchecked_ref());
+                if window
+                    .request_idle_callback(resolve.unchecked_ref())
+                    .is_err()
+                {
+                    // No idle callbacks (Safari): drawn is enough.
+                    let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+                }
+            })
+        };
+        let second = {
+            let window = window.clone();
+            Closure::once_into_js(move || {
+                let _ = window.request_animation_frame(idle.unchecked_ref());
             })
         };
         let _ = window.request_animation_frame(second.unchecked_ref());

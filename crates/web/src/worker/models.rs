@@ -156,6 +156,7 @@ impl Loaded {
         let encoding = self.f32.encode(text)?;
         let [f32, quantized] = timing::time_interleaved(
             now_ms,
+            timing::SPEED_CARD_SAMPLES,
             [&mut || self.f32.logits(&encoding).map(drop), &mut || {
                 self.quantized.logits(&encoding).map(drop)
             }],
