@@ -9,13 +9,12 @@ use crate::lab::messages::ForwardTime;
 /// Samples per model in a table of schemes, which times many models one after another.
 pub const SAMPLES: u32 = 5;
 
-/// Samples per model on the lab's speed card, which compares two. A busy moment of the
-/// page just after a run (its results drawn on the main thread, which shares the cores
-/// with the forward's threads) can last several of a large model's forwards: measured in
-/// Chromium on 2 cores, the teacher's 64-token int8 median over 5 samples on all cores
-/// came out 15 ms on some page loads and 20–21 ms on others, while timing the same page
-/// again gave 15 ms. More samples, still within [`BUDGET_MS`], let the median leave such
-/// a moment out.
+/// Samples per model on the lab's speed card, which compares two. With five, a busy
+/// moment of three samples (a large model's forwards last tens of milliseconds; the page
+/// draws its results on a core the forward's threads share) set the median; with
+/// fifteen, still within [`BUDGET_MS`], the median leaves out a moment of up to seven.
+/// Slower stretches of the machine itself last seconds and still show (docs/BENCHMARKS.md,
+/// session 14).
 pub const SPEED_CARD_SAMPLES: u32 = 15;
 
 /// The shortest sample: 50 ticks of the coarsened clock, so rounding stays ≤ 2 %.
