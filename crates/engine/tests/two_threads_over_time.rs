@@ -18,6 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use engine::bench::median;
 use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
 
 /// Forwards timed back to back for one sample on each pool.
@@ -45,9 +46,11 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("a thread pool")
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+/// The 10th, 50th and 90th percentiles of `xs` (not empty).
+fn percentiles(mut xs: Vec<f64>) -> [f64; 3] {
     xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
+    let n = xs.len();
+    [xs[n / 10], xs[n / 2], xs[n * 9 / 10]]
 }
 
 #[test]
@@ -95,51 +98,35 @@ fn a_second_thread_over_a_minute() {
         }
         start.elapsed().as_secs_f64() * 1e3 / f64::from(2 * FORWARDS)
     };
+    // Each sample: ms per forward on one thread, on two, and per sentence two at once.
     let start = Instant::now();
-    let (mut window, mut ratios, mut batch_ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let mut window_end = WINDOW_SECS;
+    let mut samples: Vec<[f64; 3]> = Vec::new();
+    let (mut window_start, mut window_end) = (0, WINDOW_SECS);
     while start.elapsed().as_secs_f64() < secs {
-        let (a, b, c) = (time(&one), time(&two), batch());
-        window.push((a, b, c));
-        ratios.push(a / b);
-        batch_ratios.push(a / c);
+        samples.push([time(&one), time(&two), batch()]);
         if start.elapsed().as_secs_f64() >= window_end {
-            let column = |i: usize| {
-                median(
-                    window
-                        .iter()
-                        .map(|w: &(f64, f64, f64)| [w.0, w.1, w.2][i])
-                        .collect(),
-                )
-            };
-            let (a, b, c) = (column(0), column(1), column(2));
-            window.clear();
+            let window = &samples[window_start..];
+            let [a, b, c] = std::array::from_fn(|i| median(window.iter().map(|s| s[i]).collect()));
             println!(
-                "{:5.0} s: 1 thread {a:6.2} ms, 2 threads {b:6.2} ms, {:.2}x; two sentences at once {c:6.2} ms each, {:.2}x",
-                window_end,
+                "{window_end:5.0} s: 1 thread {a:6.2} ms, 2 threads {b:6.2} ms, {:.2}x; two sentences at once {c:6.2} ms each, {:.2}x",
                 a / b,
                 a / c
             );
-            window_end += WINDOW_SECS;
+            (window_start, window_end) = (samples.len(), window_end + WINDOW_SECS);
         }
     }
-    batch_ratios.sort_by(f64::total_cmp);
-    let m = batch_ratios.len();
-    println!(
-        "SCALING {name} two sentences at once: p10 {:.2}x, median {:.2}x, p90 {:.2}x",
-        batch_ratios[m / 10],
-        batch_ratios[m / 2],
-        batch_ratios[m * 9 / 10]
-    );
-    let n = ratios.len();
+    let n = samples.len();
     assert!(n > 0, "no sample in {secs} s");
-    let slow = ratios.iter().filter(|r| **r < 1.5).count();
-    ratios.sort_by(f64::total_cmp);
+    let team: Vec<f64> = samples.iter().map(|[a, b, _]| a / b).collect();
+    let pair: Vec<f64> = samples.iter().map(|[a, _, c]| a / c).collect();
+    let slow = team.iter().filter(|r| **r < 1.5).count();
+    let [p10, p50, p90] = percentiles(pair);
     println!(
-        "SCALING {name}: {n} samples, 2 threads vs 1: p10 {:.2}x, median {:.2}x, p90 {:.2}x; under 1.5x: {slow} ({:.0}%)",
-        ratios[n / 10],
-        ratios[n / 2],
-        ratios[n * 9 / 10],
+        "SCALING {name} two sentences at once: p10 {p10:.2}x, median {p50:.2}x, p90 {p90:.2}x"
+    );
+    let [p10, p50, p90] = percentiles(team);
+    println!(
+        "SCALING {name}: {n} samples, 2 threads vs 1: p10 {p10:.2}x, median {p50:.2}x, p90 {p90:.2}x; under 1.5x: {slow} ({:.0}%)",
         100.0 * slow as f64 / n as f64
     );
 }

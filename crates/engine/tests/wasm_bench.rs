@@ -17,7 +17,7 @@
 #[path = "wasm_bench/ort.rs"]
 mod ort;
 
-use engine::bench::{self, layers, Row};
+use engine::bench::{self, layers, median, Row};
 use engine::{Classifier, ModelFiles, Scheme, TokenizerFile};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -109,11 +109,6 @@ async fn model_files() -> ModelFiles {
             weights: WEIGHTS.to_vec(),
         },
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 #[wasm_bindgen_test]

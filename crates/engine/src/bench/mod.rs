@@ -107,7 +107,8 @@ fn interleaved(
     Ok(times.into_iter().map(median).collect())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The middle value of `v` (the upper one of two for an even count); `v` must not be empty.
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -13,12 +13,12 @@
 //! (engine::bench::versus).
 
 use engine::bench::versus::{self, First};
-use engine::bench::{self, Row};
+use engine::bench::{self, median, Row};
 use engine::{Classifier, Encoding, Scheme};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
-use super::{breathe, median, model_files, now_ms, FIRST_FORWARDS, MIN_SAMPLE_MS, ROUNDS};
+use super::{breathe, model_files, now_ms, FIRST_FORWARDS, MIN_SAMPLE_MS, ROUNDS};
 
 /// ORT's dist/ folder and the model's ONNX files, over HTTP (read at compile time).
 const ORT_URL: Option<&str> = option_env!("SQUEEZE_ORT_URL");
